@@ -1,0 +1,33 @@
+"""Writing the audit log: one function, called by every action that changes something security-relevant."""
+
+from django.http import HttpRequest
+
+from mamori.core.models import AuditEntry, Organization
+
+
+def client_address(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return request.META.get("REMOTE_ADDR", "")[:45]
+
+
+def record(
+    action: str,
+    *,
+    organization: Organization | None,
+    actor=None,
+    request: HttpRequest | None = None,
+    target: object = "",
+    **details,
+) -> AuditEntry:
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    return AuditEntry.objects.create(
+        organization=organization,
+        actor=actor,
+        actor_label=str(actor) if actor else "system",
+        action=action,
+        target=str(target)[:300],
+        details=details,
+        client_address=client_address(request),
+    )

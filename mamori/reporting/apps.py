@@ -1,0 +1,8 @@
+"""Reports from staff: suspicious mail, 5W1H and near-miss reports (later issue)."""
+
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    name = "mamori.reporting"
+    verbose_name = "報告"

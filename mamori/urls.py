@@ -1,0 +1,11 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from mamori.api import api
+
+urlpatterns = [
+    path("", include("mamori.core.urls")),
+    path("accounts/", include("mamori.accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+]
