@@ -1,0 +1,161 @@
+"""The tenant sweep: every URL pattern and every API route, tried as a member of another organization.
+
+Charlie (ward B) is logged in with MFA passed and holds every role in ward B; each route is called with the
+identifiers of ward A's objects. He must get 403/404, or a page that contains nothing of ward A; a POST must
+change nothing of ward A. New routes are swept automatically; a route with a parameter the sweep cannot
+fill fails until a sample is added to ``SAMPLES`` below.
+"""
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from mamori.accounts.models import APIToken
+from mamori.api import api
+from mamori.core.models import AuditEntry, Membership, Person, RosterImport, VerifiedDomain
+from mamori.core.tests.base import BaseTestCase
+
+# Strings that exist only in ward A's data; none may appear in what Charlie is shown.
+WARD_A_MARKERS = ["山田 太郎", "yamada@city-a.lg.jp", "city-a.lg.jp", "A区", "ward-a-roster.csv", "ward-a-token"]
+
+# Routes anyone may reach without logging in (they show no tenant data).
+PUBLIC_ROUTES = {
+    "accounts:login",
+    "accounts:password-reset",
+    "accounts:password-reset-done",
+    "accounts:password-reset-confirm",
+    "accounts:password-reset-complete",
+    "set_language",
+}
+
+
+def named_routes(patterns=None, namespace: str = "", params: tuple[str, ...] = ()):
+    """Yield (full URL name, parameter names) for every named URL pattern, outside the API."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        own_params = tuple(getattr(pattern.pattern, "converters", {}).keys())
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "api":
+                continue  # swept through the OpenAPI schema instead
+            child_namespace = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from named_routes(pattern.url_patterns, child_namespace, params + own_params)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"URL pattern {pattern.pattern} has no name; every route must be named"
+            yield f"{namespace}{pattern.name}", params + own_params
+
+
+class TenantSweepTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        for role in Membership.Role.values:
+            Membership.objects.get_or_create(user=cls.charlie, organization=cls.ward_b, role=role)
+        cls.ward_a_token, _ = APIToken.issue(user=cls.alice, organization=cls.ward_a, name="ward-a-token")
+        cls.charlie_token, cls.charlie_secret = APIToken.issue(
+            user=cls.charlie, organization=cls.ward_b, name="charlie"
+        )
+        cls.ward_a_import = RosterImport.objects.create(
+            organization=cls.ward_a,
+            uploaded_by=cls.alice,
+            filename="ward-a-roster.csv",
+            content=b"",
+            sha256="0" * 64,
+        )
+        cls.ward_a_domain = cls.ward_a.domains.get()
+        AuditEntry.objects.create(organization=cls.ward_a, actor=cls.alice, action="test.marker", target="A区")
+
+    def samples(self) -> dict[str, object]:
+        """One ward A value for every URL parameter name used in the project."""
+        return {
+            "person_id": self.person_a.public_id,
+            "import_id": self.ward_a_import.public_id,
+            "domain_id": self.ward_a_domain.public_id,
+            "token_id": self.ward_a_token.public_id,
+            "uidb64": urlsafe_base64_encode(force_bytes(self.alice.pk)),
+            "token": "set-password",
+        }
+
+    def ward_a_state(self) -> tuple:
+        return (
+            list(Person.objects.filter(organization=self.ward_a).values_list("name", "email", "active")),
+            list(VerifiedDomain.objects.filter(organization=self.ward_a).values_list("domain", flat=True)),
+            list(APIToken.objects.filter(organization=self.ward_a).values_list("name", "revoked_at")),
+            list(RosterImport.objects.filter(organization=self.ward_a).values_list("state", flat=True)),
+            list(Membership.objects.filter(organization=self.ward_a).values_list("user_id", "role")),
+        )
+
+    def url_for(self, name: str, params: tuple[str, ...]) -> str:
+        samples = self.samples()
+        missing = [param for param in params if param not in samples]
+        assert not missing, f"{name}: add a ward A sample for URL parameter(s) {missing} to the tenant sweep"
+        return reverse(name, kwargs={param: samples[param] for param in params})
+
+    def assert_nothing_of_ward_a(self, response, label: str) -> None:
+        if response.status_code in (403, 404, 405):
+            return
+        self.assertIn(response.status_code, (200, 302, 303), f"{label}: unexpected status {response.status_code}")
+        body = response.content.decode(errors="replace") + response.get("Location", "")
+        for marker in WARD_A_MARKERS:
+            self.assertNotIn(marker, body, f"{label} shows ward A data ({marker!r}) to a member of ward B")
+
+    def test_the_sweep_sees_the_routes(self):
+        names = {name for name, _ in named_routes()}
+        self.assertIn("core:person-detail", names)
+        self.assertIn("core:roster-import", names)
+        self.assertGreater(len(api.get_openapi_schema()["paths"]), 2)
+
+    def test_charlie_finds_nothing_of_ward_a_through_any_page(self):
+        self.login(self.charlie)
+        for name, params in named_routes():
+            url = self.url_for(name, params)
+            with self.subTest(url=url, method="GET"):
+                self.assert_nothing_of_ward_a(self.client.get(url), f"GET {url}")
+
+    def test_charlie_changes_nothing_of_ward_a_through_any_post(self):
+        before = self.ward_a_state()
+        self.login(self.charlie)
+        for name, params in named_routes():
+            url = self.url_for(name, params)
+            if name == "accounts:logout":
+                continue  # would end the sweep's own session
+            with self.subTest(url=url, method="POST"):
+                response = self.client.post(
+                    url, {"domain": "city-a.lg.jp", "name": "x", "confirm": "1", "organization": "ward-a"}
+                )
+                self.assert_nothing_of_ward_a(response, f"POST {url}")
+        self.assertEqual(self.ward_a_state(), before)
+
+    def test_anonymous_visitors_are_sent_to_login(self):
+        for name, params in named_routes():
+            if name in PUBLIC_ROUTES:
+                continue
+            url = self.url_for(name, params)
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertIn(response.status_code, (302, 403, 404, 405), url)
+                if response.status_code == 302:
+                    self.assertTrue(response["Location"].startswith(reverse("accounts:login")), url)
+
+    def api_calls(self):
+        """(method, path) for every API operation, parameters filled with ward A values."""
+        samples = {"id": self.ward_a_import.public_id, **self.samples()}
+        for path, operations in api.get_openapi_schema()["paths"].items():
+            for method in operations:
+                filled = path
+                for param, value in samples.items():
+                    filled = filled.replace("{" + param + "}", str(value))
+                assert "{" not in filled, f"{path}: add a ward A sample for its parameter to the tenant sweep"
+                yield method.upper(), filled
+
+    def test_charlie_finds_nothing_of_ward_a_through_any_api_route(self):
+        before = self.ward_a_state()
+        headers = {"Authorization": f"Bearer {self.charlie_secret}"}
+        for method, path in self.api_calls():
+            with self.subTest(path=path, method=method):
+                response = self.client.generic(method, path, headers=headers)
+                self.assert_nothing_of_ward_a(response, f"{method} {path}")
+        self.assertEqual(self.ward_a_state(), before)
+
+    def test_the_api_refuses_calls_without_a_token(self):
+        for method, path in self.api_calls():
+            with self.subTest(path=path, method=method):
+                self.assertEqual(self.client.generic(method, path).status_code, 401)
