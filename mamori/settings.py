@@ -108,6 +108,8 @@ SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Drill links point here: in production a separate look-alike host routed to mamori; SITE_URL by default.
+DRILL_BASE_URL = envstr("DRILL_BASE_URL", SITE_URL).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -182,9 +184,11 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Login throttling: this many failures for one account (or one client address) within the window lock it.
+# Login throttling: this many failures for one account within the window lock it for the window.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# One client address may fail more often (several staff behind one office NAT) before it is throttled.
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 4 * LOGIN_FAILURE_LIMIT)
 # Sessions end after 8 idle hours (a working day) and with the browser.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
@@ -204,6 +208,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+
+# A file cache in the data directory is shared by the web and worker processes (roster import progress).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
 
 # Uploads: files over this size are refused with a message (the 100,000-person roster is ~10 MB).
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -232,6 +244,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PLAIN_HTTP = DEBUG or DEMO or TESTING
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not PLAIN_HTTP)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+# How many reverse proxies stand in front of mamori: client addresses (login throttling, audit log) are then
+# read from X-Forwarded-For as those proxies wrote it. 0 = use the connection's address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 SESSION_COOKIE_SECURE = not PLAIN_HTTP
 CSRF_COOKIE_SECURE = not PLAIN_HTTP
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if PLAIN_HTTP else 31536000)
@@ -263,3 +278,9 @@ LOGGING = {
 
 # The worker polls the database for work (roster imports now; sending and mailboxes later).
 WORKER_POLL_SECONDS = envint("WORKER_POLL_SECONDS", 2)
+
+# `mamori serve`: where granian listens, and its processes × threads (WSGI requests in parallel).
+WEB_HOST = envstr("WEB_HOST", "127.0.0.1")
+WEB_PORT = envint("WEB_PORT", 8000)
+WEB_WORKERS = envint("WEB_WORKERS", 1)
+WEB_THREADS = envint("WEB_THREADS", 4)

@@ -2,15 +2,28 @@ from urllib.parse import urlencode
 
 from django.shortcuts import redirect
 
-from mamori.accounts.mfa import SESSION_MFA_KEY
+from mamori.accounts import mfa
 
-# Paths a user who still owes the TOTP step may reach: the MFA pages themselves, logout, static files,
-# the language switch, and the API (authenticated by tokens, which are issued only after MFA).
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+# Paths a user who still owes the TOTP step may reach: login, logout, the MFA pages, password reset,
+# static files, the language switch, and the API (authenticated by tokens, which are issued only after
+# MFA). The account security page is *not* exempt: API tokens are created there.
+EXEMPT_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/mfa/",
+    "/accounts/password/reset/",
+    "/static/",
+    "/i18n/",
+    "/api/",
+)
 
 
 class MFARequiredMiddleware:
-    """Holders of security_admin, csirt or joint_admin see nothing until TOTP is set up and passed."""
+    """Until the session has passed TOTP, send users who owe it to enrolment or verification.
+
+    Holders of security_admin, csirt or joint_admin owe it always (they enrol first); anyone else
+    owes it once they have enrolled a device of their own accord.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,12 +32,23 @@ class MFARequiredMiddleware:
         if (
             request.user.is_authenticated
             and not request.path.startswith(EXEMPT_PREFIXES)
-            and not request.session.get(SESSION_MFA_KEY)
-            and request.tenancy.needs_mfa
+            and not mfa.session_passed_mfa(request)
         ):
-            device = getattr(request.user, "totp_device", None)
-            target = "accounts:mfa-verify" if device is not None and device.is_confirmed else "accounts:mfa-setup"
-            response = redirect(target)
-            response["Location"] += "?" + urlencode({"next": request.get_full_path()})
-            return response
+            step = pending_mfa_step(request)
+            if step is not None:
+                response = redirect(step)
+                response["Location"] += "?" + urlencode({"next": request.get_full_path()})
+                return response
         return self.get_response(request)
+
+
+def pending_mfa_step(request) -> str | None:
+    """The MFA page this session must pass first, or None when the user owes no MFA.
+
+    Costs one indexed query on requests of sessions without MFA; sessions that passed it cost nothing.
+    """
+    if mfa.has_confirmed_device(request.user):
+        return "accounts:mfa-verify"
+    if request.tenancy.needs_mfa:
+        return "accounts:mfa-setup"
+    return None

@@ -68,11 +68,25 @@ class RecoveryCode(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept for throttling: per username and per client address."""
+    """A failed login, kept for throttling: per account (casefolded username) and per client address.
 
-    username = models.CharField(max_length=150, db_index=True)
-    client_address = models.CharField(max_length=45, blank=True, db_index=True)
+    Rows older than the lockout window are pruned; the audit log keeps the history.
+    """
+
+    class Stage(models.TextChoices):
+        PASSWORD = "password", _("パスワード")
+        MFA = "mfa", _("確認コード")
+
+    username = models.CharField(max_length=150)
+    client_address = models.CharField(max_length=45, blank=True)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.PASSWORD)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginfailure_username_at"),
+            models.Index(fields=["client_address", "at"], name="loginfailure_address_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

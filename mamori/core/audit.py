@@ -1,13 +1,24 @@
 """Writing the audit log: one function, called by every action that changes something security-relevant."""
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from mamori.core.models import AuditEntry, Organization
 
 
 def client_address(request: HttpRequest | None) -> str:
+    """The client's address; behind TRUSTED_PROXY_COUNT reverse proxies, the one they saw.
+
+    Only the proxies' own entries of X-Forwarded-For are trusted (counted from the right): a client can
+    prepend anything it likes to that header.
+    """
     if request is None:
         return ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies][:45]
     return request.META.get("REMOTE_ADDR", "")[:45]
 
 

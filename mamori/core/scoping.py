@@ -71,7 +71,8 @@ def tenancy(request: HttpRequest) -> Tenancy:
 
 
 def require_role(*roles: str) -> Callable:
-    """Login, a current organization and one of ``roles`` there (any role when none is named)."""
+    """Login, a current organization and one of ``roles`` there (any internal role when none is named)."""
+    roles = roles or tuple(Membership.INTERNAL_ROLES)
 
     def decorator(view):
         @login_required
@@ -80,7 +81,7 @@ def require_role(*roles: str) -> Callable:
             context = tenancy(request)
             if context.organization is None:
                 raise PermissionDenied("no organization")
-            if roles and not context.has_role(*roles):
+            if not context.has_role(*roles):
                 raise PermissionDenied("role")
             return view(request, *args, **kwargs)
 
@@ -111,7 +112,9 @@ def people_visible_to(request: HttpRequest) -> models.QuerySet:
     """Staff the user may see: all of the organization, or a dept_manager's own sub-tree only."""
     people = for_organization(request, Person)
     context = tenancy(request)
-    if context.roles - {Membership.Role.DEPT_MANAGER}:
+    if not context.has_role(*Membership.INTERNAL_ROLES):
+        return people.none()
+    if context.roles & (Membership.INTERNAL_ROLES - {Membership.Role.DEPT_MANAGER}):
         return people
     departments = [
         m.department

@@ -75,6 +75,8 @@ class Membership(models.Model):
 
     # Roles whose holders must use TOTP before they see anything.
     MFA_ROLES = frozenset({Role.SECURITY_ADMIN, Role.CSIRT, Role.JOINT_ADMIN})
+    # Roles that work inside the organization's own pages; vendors use the vendor portal only.
+    INTERNAL_ROLES = frozenset(set(Role) - {Role.VENDOR})
     # Roles that administer the organization's settings, roster, members and audit log.
     ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN})
 

@@ -67,3 +67,18 @@ class PersonDetailTests(BaseTestCase):
         self.login(self.charlie)
         response = self.client.get(reverse("core:person-detail", args=[self.person_a.public_id]))
         self.assertEqual(response.status_code, 404)
+
+
+class VendorScopingTests(BaseTestCase):
+    def test_vendor_sees_no_roster_pages(self):
+        vendor = make_user("vera", organization=self.ward_a, role=Membership.Role.VENDOR)
+        self.login(vendor)
+        self.assertEqual(self.client.get(reverse("core:people")).status_code, 403)
+
+    def test_vendor_token_lists_nobody(self):
+        from mamori.accounts.models import APIToken
+
+        vendor = make_user("vera", organization=self.ward_a, role=Membership.Role.VENDOR)
+        _, token = APIToken.issue(user=vendor, organization=self.ward_a, name="vendor")
+        response = self.client.get("/api/v1/people", headers={"Authorization": f"Bearer {token}"})
+        self.assertEqual(response.json()["count"], 0)
