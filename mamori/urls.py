@@ -6,6 +6,7 @@ from mamori.api import api
 urlpatterns = [
     path("", include("mamori.core.urls")),
     path("accounts/", include("mamori.accounts.urls")),
+    path("drills/", include("mamori.drills.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]
