@@ -5,7 +5,7 @@ from mamori.core.scoping import tenancy
 
 # The areas of the product. Entries without a URL are the later issues' areas, shown but not linked yet.
 AREAS = [
-    ("drills", _("訓練"), None),
+    ("drills", _("訓練"), "drills:campaigns"),
     ("reporting", _("報告"), None),
     ("incidents", _("インシデント"), None),
     ("intel", _("脅威情報"), None),
