@@ -19,15 +19,23 @@ class RosterImport(models.Model):
 
     organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="roster_imports")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="roster_uploads"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="roster_confirmations"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     filename = models.CharField(max_length=255)
+    # The file itself, kept while it may still be applied (the worker re-validates it at apply time).
     content = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=State.choices, default=State.VALIDATED, db_index=True)
-    # The preview: counts of people to add / update / deactivate and the detected encoding.
+    # The preview: format, counts to add / update / reactivate / deactivate, samples; "result" once applied.
     summary = models.JSONField(default=dict, blank=True)
-    # Per-row errors: [{"row": 12, "column": "メール", "message": "…"}], in Japanese.
+    # Per-row errors: [{"row": 12, "column": "メール", "message": "…"}], in Japanese; the first 1,000 only.
     errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -42,7 +50,18 @@ class RosterImport(models.Model):
         return f"{self.filename} ({self.get_state_display()})"
 
     @property
-    def progress_percent(self) -> int:
-        if self.state == self.State.DONE:
-            return 100
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+    def in_progress(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+    @property
+    def deactivates_many(self) -> bool:
+        """True when the preview would deactivate a tenth or more of the current staff: often a partial file."""
+        counts = self.summary.get("counts") or {}
+        deactivating = counts.get("deactivate", 0)
+        current_staff = deactivating + counts.get("update", 0) + counts.get("unchanged", 0)
+        return deactivating > 0 and deactivating * 10 >= current_staff
+
+    @property
+    def counts(self) -> dict:
+        """What was done (once applied) or what the preview says will be done."""
+        return self.summary.get("result") or self.summary.get("counts") or {}
