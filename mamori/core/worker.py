@@ -4,10 +4,14 @@ A handler is a callable returning True when it did some work (so the worker poll
 and False when it found nothing due. Apps register theirs in ``AppConfig.ready``.
 """
 
+import threading
 from collections.abc import Callable
 
 JobHandler = Callable[[], bool]
 HANDLERS: list[JobHandler] = []
+# Set when `mamori worker` is asked to stop (SIGTERM, Ctrl-C): a handler working through a batch checks it
+# between items and returns early, leaving the rest to be claimed again.
+stop_requested = threading.Event()
 
 
 def register(handler: JobHandler) -> JobHandler:

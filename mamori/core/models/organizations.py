@@ -23,7 +23,23 @@ class Organization(models.Model):
     code = models.CharField(_("組織コード"), max_length=40, unique=True, validators=[organization_code_validator])
     name = models.CharField(_("名称"), max_length=100)
     name_kana = models.CharField(_("名称（かな）"), max_length=100, blank=True)
+    class AddressPolicy(models.TextChoices):
+        FULL = "full", _("そのまま記録する")
+        TRUNCATED = "truncated", _("末尾を伏せて記録する（IPv4 は /24、IPv6 は /48）")
+        NONE = "none", _("記録しない")
+
     kind = models.CharField(_("種別"), max_length=10, choices=Kind.choices, default=Kind.WARD)
+    # Privacy: how the client address of drill events (clicks, scans, submits) is stored.
+    event_address_policy = models.CharField(
+        _("訓練イベントの接続元アドレス"),
+        max_length=10,
+        choices=AddressPolicy.choices,
+        default=AddressPolicy.TRUNCATED,
+    )
+    # Where staff report (shown on the teachable moment and the report page) and the organization's own
+    # first-response rules (最初の5分), one per line; empty = the seed's default rules.
+    report_contact = models.CharField(_("報告窓口"), max_length=200, blank=True)
+    first_response_rules = models.TextField(_("初動対応のルール"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
