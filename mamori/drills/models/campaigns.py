@@ -109,6 +109,14 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # First *human* events, written by the classifier (never by the hit path, which only inserts an Event).
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+    first_scanned_at = models.DateTimeField(null=True, blank=True)
+    first_attachment_at = models.DateTimeField(null=True, blank=True)
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    first_replied_at = models.DateTimeField(null=True, blank=True)
+    # Reporting (the reporting app): the first report by the recipient, and whether someone else reported it.
+    reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="one_delivery_per_person")]
