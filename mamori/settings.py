@@ -4,6 +4,7 @@ Typed helpers read ``NAME`` or, for secrets, the file named by ``NAME_FILE``. A 
 ``ImproperlyConfigured`` at start-up instead of surfacing as odd behaviour later.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -72,7 +73,8 @@ def database_from_url(url: str) -> dict:
             "TEST": {"NAME": envstr("DB_TEST_NAME") or None},
         }
     if parts.scheme == "sqlite":
-        return sqlite_database(Path(unquote(parts.path)))
+        # sqlite:///relative/to/cwd.sqlite3 or sqlite:////absolute/path.sqlite3, as SQLAlchemy and dj-database-url.
+        return sqlite_database(Path(unquote(parts.path[1:])))
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres:// or sqlite://)")
 
 
@@ -284,3 +286,40 @@ WEB_HOST = envstr("WEB_HOST", "127.0.0.1")
 WEB_PORT = envint("WEB_PORT", 8000)
 WEB_WORKERS = envint("WEB_WORKERS", 1)
 WEB_THREADS = envint("WEB_THREADS", 4)
+
+# Drill tracking: the automated-hit classifier (mamori.drills.tracking.classifier, docs/decisions/0003).
+# Hits are classified once this old, so that the page's confirmation beacon and trap-link hits have arrived.
+TRACKING_CLASSIFY_AFTER_SECONDS = envint("TRACKING_CLASSIFY_AFTER_SECONDS", 120)
+# A hit on the same delivery this close (before or after) to a hit on the hidden trap link is automated.
+TRACKING_TRAP_WINDOW_SECONDS = envint("TRACKING_TRAP_WINDOW_SECONDS", 120)
+# A click or scan whose page's script did not confirm within this time is automated.
+TRACKING_CONFIRM_WINDOW_SECONDS = envint("TRACKING_CONFIRM_WINDOW_SECONDS", 60)
+# A hit this soon after the mail was sent is a gateway scanning it on delivery, not a person reading it.
+TRACKING_LATENCY_SECONDS = envint("TRACKING_LATENCY_SECONDS", 10)
+# One client address hitting this many different tokens within a minute is a scanner (0 = off). Needs stored
+# addresses; behind one office NAT many people share an address, hence a threshold well above one.
+TRACKING_MANY_TOKENS = envint("TRACKING_MANY_TOKENS", 10)
+# Substrings (case-insensitive) of the user agents of link scanners, previewers and HTTP libraries.
+TRACKING_SCANNER_USER_AGENTS = envlist(
+    "TRACKING_SCANNER_USER_AGENTS",
+    "Microsoft Office Existence Discovery,ms-office,MSOffice,BingPreview,SafeLinks,Safe Links,Defender,"
+    "Proofpoint,Mimecast,Barracuda,Trend Micro,TrendMicro,Symantec,Sophos,FireEye,Forcepoint,Zscaler,IronPort,"
+    "FortiGuard,Google-Safety,Googlebot,bingbot,Slackbot,Twitterbot,facebookexternalhit,LinkedInBot,WhatsApp,"
+    "TelegramBot,Discordbot,python-requests,python-urllib,aiohttp,httpx,curl,Wget,Go-http-client,Java/,"
+    "Apache-HttpClient,libwww-perl,okhttp,axios,node-fetch,HeadlessChrome,PhantomJS",
+)
+# Address ranges of mail-security services (CIDR): Microsoft 365 Exchange Online Protection by default.
+TRACKING_SCANNER_NETWORKS = envlist(
+    "TRACKING_SCANNER_NETWORKS",
+    "40.92.0.0/15,40.107.0.0/16,52.100.0.0/14,104.47.0.0/17,2a01:111:f400::/48,2a01:111:f403::/48",
+)
+for _network in TRACKING_SCANNER_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRACKING_SCANNER_NETWORKS: {_network!r} is not a CIDR range") from None
+if max(TRACKING_TRAP_WINDOW_SECONDS, TRACKING_CONFIRM_WINDOW_SECONDS) > TRACKING_CLASSIFY_AFTER_SECONDS:
+    raise ImproperlyConfigured(
+        "TRACKING_CLASSIFY_AFTER_SECONDS must be at least the trap and confirmation windows: "
+        "a hit is classified only once the hits that decide it can have arrived"
+    )

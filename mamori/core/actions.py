@@ -19,6 +19,20 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
+def create_organization(
+    code: str, name: str, *, kind: str = Organization.Kind.WARD, domains=(), by=None
+) -> Organization:
+    """Register a ward, joint body or partner with its verified mail domains (operators only, via the command)."""
+    organization = Organization(code=code, name=name, kind=kind)
+    organization.full_clean()
+    organization.save()
+    record("organization.created", organization=organization, actor=by, target=code, name=name, kind=kind)
+    for domain in domains:
+        verify_domain(organization, domain, by=by)
+    return organization
+
+
+@transaction.atomic
 def verify_domain(organization: Organization, domain: str, *, by, request=None) -> bool:
     """Register ``domain`` as the organization's own (the admin vouches for it). True if newly added."""
     _, created = VerifiedDomain.objects.get_or_create(

@@ -35,7 +35,7 @@ class DeployCheckTests(SimpleTestCase):
         self.data_dir = Path(directory.name)
         self.production = {
             "ALLOWED_HOSTS": "mamori.city-a.lg.jp",
-            "DATABASE_URL": f"sqlite://{self.data_dir / 'mamori.sqlite3'}",
+            "DATABASE_URL": f"sqlite:///{self.data_dir / 'mamori.sqlite3'}",
             "MAMORI_DATA_DIR": str(self.data_dir),
         }
 

@@ -78,7 +78,7 @@ class DatabaseFromUrlTests(SimpleTestCase):
     def test_it_reads_a_sqlite_url_and_creates_the_directory(self):
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "nested" / "mamori.sqlite3"
-            database = database_from_url(f"sqlite://{path}")
+            database = database_from_url(f"sqlite:///{path}")
             self.assertEqual(database["ENGINE"], "django.db.backends.sqlite3")
             self.assertEqual(database["NAME"], str(path))
             self.assertTrue(path.parent.is_dir())
@@ -86,3 +86,9 @@ class DatabaseFromUrlTests(SimpleTestCase):
     def test_it_rejects_an_unknown_scheme(self):
         with self.assertRaisesMessage(ImproperlyConfigured, "mysql"):
             database_from_url("mysql://root@localhost/mamori")
+
+
+class SqliteURLFormTests(SimpleTestCase):
+    def test_three_slashes_are_relative_and_four_absolute(self):
+        self.assertEqual(database_from_url("sqlite:///data/x.sqlite3")["NAME"], "data/x.sqlite3")
+        self.assertEqual(database_from_url("sqlite:////tmp/x.sqlite3")["NAME"], "/tmp/x.sqlite3")
