@@ -16,6 +16,7 @@ from mamori.core.models import AuditEntry, Membership, Person, RosterImport, Ver
 from mamori.core.tests.base import BaseTestCase
 from mamori.drills.models import Campaign, Scenario, SendingProfile
 from mamori.drills.tests.makers import make_campaign, make_scenario, make_sending_profile
+from mamori.learning.models import LandingPage
 
 # Strings that exist only in ward A's data; none may appear in what Charlie is shown.
 WARD_A_MARKERS = [
@@ -43,6 +44,8 @@ PUBLIC_ROUTES = {
     "accounts:password-reset-confirm",
     "accounts:password-reset-complete",
     "set_language",
+    # The colours of a fake login page, by the look's own random id: nothing but CSS colours.
+    "learning:look",
 }
 
 
@@ -84,6 +87,7 @@ class TenantSweepTests(BaseTestCase):
         cls.ward_a_campaign = make_campaign(
             cls.ward_a, scenarios=[cls.ward_a_scenario], profile=cls.ward_a_profile, title="ward-a-campaign"
         )
+        cls.ward_a_look = LandingPage.objects.create(organization=cls.ward_a, scenario=cls.ward_a_scenario)
 
     def samples(self) -> dict[str, object]:
         """One ward A value for every URL parameter name used in the project."""
@@ -99,6 +103,7 @@ class TenantSweepTests(BaseTestCase):
             "campaign_id": self.ward_a_campaign.public_id,
             # Not ward A's token (see TOKEN_PARAMS): the well-formed token of no delivery.
             "delivery_token": "A" * 22,
+            "look_id": self.ward_a_look.public_id,
         }
 
     def ward_a_state(self) -> tuple:
@@ -111,6 +116,7 @@ class TenantSweepTests(BaseTestCase):
             list(Scenario.objects.filter(organization=self.ward_a).values_list("name", "subject", "archived")),
             list(SendingProfile.objects.filter(organization=self.ward_a).values_list("name", "host")),
             list(Campaign.objects.filter(organization=self.ward_a).values_list("state", "paused_at", "title")),
+            list(LandingPage.objects.filter(organization=self.ward_a).values_list("heading", "header_colour")),
         )
 
     def url_for(self, name: str, params: tuple[str, ...]) -> str:
