@@ -50,7 +50,7 @@ PHONE_BROWSER = (
 # How long after delivery the recipient reads the mail: well past the classifier's latency signal.
 READ_AFTER = datetime.timedelta(minutes=5)
 MOMENT_HEADING = "訓練であることのお知らせ"
-TOKEN_PATTERN = r"[A-Za-z0-9_-]{22}"  # noqa: S105 (the shape of a delivery token, not a secret)
+TOKEN_PATTERN = r"[A-Za-z0-9_-]{22}"
 
 
 class DrillMail:
@@ -402,7 +402,6 @@ class UnknownTokenTests(DrillEventTestCase):
         for path in paths:
             response = self.page.goto(self.url(path))
             self.assertEqual(response.status, 200, path)
-            self.assertFalse(self.page.url.endswith("/login/") and "login-form" in self.page.content(), path)
             pages.add(self.page.locator("body").inner_text())
         self.assertEqual(len(pages), 1, "a bad token must not be told apart from another")
         self.assertNotIn(MOMENT_HEADING, pages.pop())
