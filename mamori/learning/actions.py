@@ -155,3 +155,18 @@ def save_first_response(form, *, by, request=None):
         fields=sorted(form.changed_data),
     )
     return organization
+
+
+def copy_landing_page(source, target) -> LandingPage | None:
+    """Give the copy of a scenario the same fake login page look as its source (if it had one)."""
+    original = LandingPage.objects.filter(scenario=source).first()
+    if original is None:
+        return None
+    editable = [
+        f.name
+        for f in LandingPage._meta.concrete_fields
+        if f.name not in {"id", "public_id", "scenario", "organization"}
+    ]
+    return LandingPage.objects.create(
+        organization=target.organization, scenario=target, **{name: getattr(original, name) for name in editable}
+    )

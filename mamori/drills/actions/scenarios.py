@@ -94,6 +94,10 @@ def copy_scenario(source: Scenario, *, organization, by, request=None) -> Scenar
         updated_at=now,
         **{field: getattr(source, field) for field in CONTENT_FIELDS},
     )
+    # The learning app owns the fake login page's look; it depends on drills, so import it here.
+    from mamori.learning.actions import copy_landing_page
+
+    copy_landing_page(source, copy)
     record(
         "scenario.copied",
         organization=organization,

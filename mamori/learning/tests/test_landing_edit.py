@@ -133,3 +133,18 @@ class LookStylesheetTests(BaseTestCase):
     def test_an_unknown_look_is_404(self):
         response = self.client.get(reverse("learning:look", args=["00000000-0000-0000-0000-000000000000"]))
         self.assertEqual(response.status_code, 404)
+
+
+class CopyKeepsTheLookTests(BaseTestCase):
+    def test_a_copied_scenario_keeps_its_landing_page_look(self):
+        from mamori.drills.actions.scenarios import copy_scenario
+        from mamori.drills.tests.makers import make_scenario
+
+        source = make_scenario(self.ward_a, lure_type="credential_form")
+        LandingPage.objects.create(
+            organization=self.ward_a, scenario=source, heading="庁内ポータル", header_colour="#123456"
+        )
+        copy = copy_scenario(source, organization=self.ward_a, by=self.alice)
+        self.assertEqual(copy.landing_page.heading, "庁内ポータル")
+        self.assertEqual(copy.landing_page.header_colour, "#123456")
+        self.assertNotEqual(copy.landing_page.public_id, source.landing_page.public_id)
