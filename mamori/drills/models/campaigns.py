@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.drills.fiscal import round_label
 
@@ -18,8 +19,9 @@ class Campaign(models.Model):
         SCHEDULED = "scheduled", _("予約済み")
         SENDING = "sending", _("送信中")
         RUNNING = "running", _("実施中")
-        CLOSED = "closed", _("終了")
-        CANCELLED = "cancelled", _("中止")
+        # The context tells these states from the actions 「終了」「中止」 (English: Closed vs End, Canceled vs Cancel).
+        CLOSED = "closed", pgettext_lazy("訓練実施回の状態", "終了")
+        CANCELLED = "cancelled", pgettext_lazy("訓練実施回の状態", "中止")
 
     class Assignment(models.TextChoices):
         RANDOM = "random", _("ランダム")
@@ -120,7 +122,11 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="one_delivery_per_person")]
-        indexes = [models.Index(fields=["state", "scheduled_at"], name="delivery_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "scheduled_at"], name="delivery_due_idx"),
+            # The sender's "anything left queued in this campaign?" check and per-campaign progress counts.
+            models.Index(fields=["campaign", "state"], name="delivery_campaign_state_idx"),
+        ]
         verbose_name = _("配信")
 
     def __str__(self) -> str:
