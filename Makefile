@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` runs the demo, `make test` runs every check and test.
 
-.PHONY: demo test venv format
+.PHONY: demo test venv format messages
 
 # Create .venv, install mamori, prepare SQLite and the demo ward, start everything (Ctrl-C stops all).
 demo:
@@ -20,3 +20,8 @@ venv:
 format: venv
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# Refresh the English catalog (locale/en/LC_MESSAGES/django.po) from the code, keeping existing translations.
+messages:
+	bash scripts/debian-packages.sh gettext
+	bash scripts/make-messages.sh
