@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from mamori.accounts.api_auth import APITokenAuth
 from mamori.core.api import router as core_router
+from mamori.reporting.api import router as reporting_router
 
 api = NinjaAPI(
     title="mamori API",
@@ -15,3 +16,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", core_router)
+api.add_router("/", reporting_router)

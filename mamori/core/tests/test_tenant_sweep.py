@@ -17,6 +17,7 @@ from mamori.core.tests.base import BaseTestCase
 from mamori.drills.models import Campaign, Scenario, SendingProfile
 from mamori.drills.tests.makers import make_campaign, make_scenario, make_sending_profile
 from mamori.learning.models import LandingPage
+from mamori.reporting.models import Report, ReportCluster, ResponseDrill, ResponseDrillParticipant
 
 # Strings that exist only in ward A's data; none may appear in what Charlie is shown.
 WARD_A_MARKERS = [
@@ -29,12 +30,20 @@ WARD_A_MARKERS = [
     "ward-a-scenario",
     "ward-a-profile",
     "ward-a-campaign",
+    "ward-a-phish",
+    "ward-a-drill",
 ]
 
 # Recipient pages (drill links, landing pages, teachable moments) are reached from a mail without an account:
 # the unguessable delivery token is the credential. The sweep calls them with a token that is not ward A's
 # (as a member of another ward would have to), and they must show nothing of ward A.
-TOKEN_PARAMS = {"delivery_token"}
+TOKEN_PARAMS = {"delivery_token", "personal_token"}
+
+# The staff report pages are an organization's public face, reached without an account from LGWAN terminals:
+# by its code they show its name, report contact, first-response rules and (for anonymous near misses) its
+# departments, and nothing else of it. Swept with ward A's code, they may show ward A's name only.
+PUBLIC_FACE_PARAMS = {"organization_code"}
+PUBLIC_FACE_MARKERS = ["A区"]
 
 # Routes anyone may reach without logging in (they show no tenant data).
 PUBLIC_ROUTES = {
@@ -46,6 +55,8 @@ PUBLIC_ROUTES = {
     "set_language",
     # The colours of a fake login page, by the look's own random id: nothing but CSS colours.
     "learning:look",
+    # The staff report page without a link: it asks for the work email and lists no organization.
+    "reporting:report",
 }
 
 
@@ -88,6 +99,20 @@ class TenantSweepTests(BaseTestCase):
             cls.ward_a, scenarios=[cls.ward_a_scenario], profile=cls.ward_a_profile, title="ward-a-campaign"
         )
         cls.ward_a_look = LandingPage.objects.create(organization=cls.ward_a, scenario=cls.ward_a_scenario)
+        cls.ward_a_cluster = ReportCluster.objects.create(organization=cls.ward_a, subject="ward-a-phish")
+        cls.ward_a_report = Report.objects.create(
+            organization=cls.ward_a,
+            channel=Report.Channel.MAILBOX,
+            state=Report.State.TRIAGE,
+            cluster=cls.ward_a_cluster,
+            subject="ward-a-phish",
+            reporter=cls.person_a,
+            reporter_email=cls.person_a.email,
+        )
+        cls.ward_a_drill = ResponseDrill.objects.create(
+            organization=cls.ward_a, scenario=ResponseDrill.Scenario.SUSPICIOUS_TRAFFIC, title="ward-a-drill"
+        )
+        cls.ward_a_participant = ResponseDrillParticipant.objects.create(drill=cls.ward_a_drill, person=cls.person_a)
 
     def samples(self) -> dict[str, object]:
         """One ward A value for every URL parameter name used in the project."""
@@ -104,6 +129,14 @@ class TenantSweepTests(BaseTestCase):
             # Not ward A's token (see TOKEN_PARAMS): the well-formed token of no delivery.
             "delivery_token": "A" * 22,
             "look_id": self.ward_a_look.public_id,
+            "cluster_id": self.ward_a_cluster.public_id,
+            "report_id": self.ward_a_report.public_id,
+            "organization_code": self.ward_a.code,
+            # Not ward A's (see TOKEN_PARAMS): a personal report link with no valid signature.
+            "personal_token": "not-a-personal-link",
+            "kind": "received",
+            "drill_id": self.ward_a_drill.public_id,
+            "participant_id": self.ward_a_participant.public_id,
         }
 
     def ward_a_state(self) -> tuple:
@@ -117,6 +150,13 @@ class TenantSweepTests(BaseTestCase):
             list(SendingProfile.objects.filter(organization=self.ward_a).values_list("name", "host")),
             list(Campaign.objects.filter(organization=self.ward_a).values_list("state", "paused_at", "title")),
             list(LandingPage.objects.filter(organization=self.ward_a).values_list("heading", "header_colour")),
+            list(ReportCluster.objects.filter(organization=self.ward_a).values_list("verdict", "verdict_note")),
+            list(ResponseDrill.objects.filter(organization=self.ward_a).values_list("closed_at", "title")),
+            list(
+                ResponseDrillParticipant.objects.filter(drill__organization=self.ward_a).values_list(
+                    "acknowledged_at", "person_report"
+                )
+            ),
         )
 
     def url_for(self, name: str, params: tuple[str, ...]) -> str:
@@ -125,13 +165,15 @@ class TenantSweepTests(BaseTestCase):
         assert not missing, f"{name}: add a ward A sample for URL parameter(s) {missing} to the tenant sweep"
         return reverse(name, kwargs={param: samples[param] for param in params})
 
-    def assert_nothing_of_ward_a(self, response, label: str) -> None:
+    def assert_nothing_of_ward_a(self, response, label: str, *, public_face: bool = False) -> None:
         # 422: the API refused the request body before the route ran (e.g. an upload without its file).
         if response.status_code in (403, 404, 405, 422):
             return
         self.assertIn(response.status_code, (200, 204, 302, 303), f"{label}: unexpected status {response.status_code}")
         body = response.content.decode(errors="replace") + response.get("Location", "")
         for marker in WARD_A_MARKERS:
+            if public_face and marker in PUBLIC_FACE_MARKERS:
+                continue
             self.assertNotIn(marker, body, f"{label} shows ward A data ({marker!r}) to a member of ward B")
 
     def test_the_sweep_sees_the_routes(self):
@@ -145,7 +187,8 @@ class TenantSweepTests(BaseTestCase):
         for name, params in named_routes():
             url = self.url_for(name, params)
             with self.subTest(url=url, method="GET"):
-                self.assert_nothing_of_ward_a(self.client.get(url), f"GET {url}")
+                public_face = bool(PUBLIC_FACE_PARAMS.intersection(params))
+                self.assert_nothing_of_ward_a(self.client.get(url), f"GET {url}", public_face=public_face)
 
     def test_charlie_changes_nothing_of_ward_a_through_any_post(self):
         before = self.ward_a_state()
@@ -158,12 +201,13 @@ class TenantSweepTests(BaseTestCase):
                 response = self.client.post(
                     url, {"domain": "city-a.lg.jp", "name": "x", "confirm": "1", "organization": "ward-a"}
                 )
-                self.assert_nothing_of_ward_a(response, f"POST {url}")
+                public_face = bool(PUBLIC_FACE_PARAMS.intersection(params))
+                self.assert_nothing_of_ward_a(response, f"POST {url}", public_face=public_face)
         self.assertEqual(self.ward_a_state(), before)
 
     def test_anonymous_visitors_are_sent_to_login(self):
         for name, params in named_routes():
-            if name in PUBLIC_ROUTES or TOKEN_PARAMS.intersection(params):
+            if name in PUBLIC_ROUTES or (TOKEN_PARAMS | PUBLIC_FACE_PARAMS).intersection(params):
                 continue
             url = self.url_for(name, params)
             with self.subTest(url=url):
