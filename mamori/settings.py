@@ -287,7 +287,13 @@ WEB_PORT = envint("WEB_PORT", 8000)
 WEB_WORKERS = envint("WEB_WORKERS", 1)
 WEB_THREADS = envint("WEB_THREADS", 4)
 
-# Drill tracking: the automated-hit classifier (mamori.drills.tracking.classifier, docs/decisions/0003).
+# Drill tracking (mamori.drills.tracking, docs/decisions/0003). The hit path prepares its two statements on
+# PostgreSQL; turn this off behind a transaction-pooling PgBouncer older than 1.21.
+TRACKING_PREPARED_STATEMENTS = envbool("TRACKING_PREPARED_STATEMENTS", True)
+# Hits are committed without waiting for the WAL flush (PostgreSQL): a crash of the database server may lose
+# the last fraction of a second of hits. Off = every hit waits for its flush.
+TRACKING_ASYNCHRONOUS_COMMIT = envbool("TRACKING_ASYNCHRONOUS_COMMIT", True)
+# The automated-hit classifier (mamori.drills.tracking.classifier).
 # Hits are classified once this old, so that the page's confirmation beacon and trap-link hits have arrived.
 TRACKING_CLASSIFY_AFTER_SECONDS = envint("TRACKING_CLASSIFY_AFTER_SECONDS", 120)
 # A hit on the same delivery this close (before or after) to a hit on the hidden trap link is automated.

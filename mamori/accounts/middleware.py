@@ -5,9 +5,17 @@ from django.shortcuts import redirect
 from mamori.accounts import mfa
 
 # Paths a user who still owes the TOTP step may reach: login, logout, the MFA pages, password reset,
-# static files, the language switch, and the API (authenticated by tokens, which are issued only after
-# MFA). The account security page is *not* exempt: API tokens are created there.
+# static files, the language switch, the API (authenticated by tokens, which are issued only after MFA),
+# and the drill links (mamori.drills.tracking: no login, no session; a staff member who also administers
+# mamori must be recorded like everyone). The account security page is *not* exempt: API tokens are
+# created there.
 EXEMPT_PREFIXES = (
+    "/c/",
+    "/q/",
+    "/a/",
+    "/o/",
+    "/x/",
+    "/cf/",
     "/accounts/login/",
     "/accounts/logout/",
     "/accounts/mfa/",

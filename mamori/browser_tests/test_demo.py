@@ -53,7 +53,7 @@ class DemoCommandTests(ChromiumMixin, SimpleTestCase):
         cls.mail_port, cls.mail_http_port = free_port_pair()
         env = {name: os.environ[name] for name in INHERITED if name in os.environ}
         env.update(MAMORI_DATA_DIR=data_dir.name, PYTHONUNBUFFERED="1")
-        cls.demo = subprocess.Popen(  # noqa: S603 (our own Python and command)
+        cls.demo = subprocess.Popen(
             [sys.executable, "-m", "mamori", "demo", "--port", str(cls.web_port), "--mail-port", str(cls.mail_port)],
             cwd=settings.BASE_DIR,
             env=env,

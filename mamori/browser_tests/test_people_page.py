@@ -7,7 +7,7 @@ from mamori.core.demo import demo_roster
 from mamori.core.models import Membership
 from mamori.core.tests.makers import make_department, make_organization, make_person, make_user
 
-PASSWORD = "correct-horse-42"  # noqa: S105 (a test user's password)
+PASSWORD = "correct-horse-42"
 
 
 class PeoplePageTests(BrowserTestCase):

@@ -1,5 +1,7 @@
 """Writing the audit log: one function, called by every action that changes something security-relevant."""
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -14,12 +16,17 @@ def client_address(request: HttpRequest | None) -> str:
     """
     if request is None:
         return ""
+    return address_from_meta(request.META)
+
+
+def address_from_meta(meta: Mapping[str, str]) -> str:
+    """``client_address`` from a request's META or a WSGI environ (the tracking endpoints' lean path)."""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies][:45]
-    return request.META.get("REMOTE_ADDR", "")[:45]
+    return meta.get("REMOTE_ADDR", "")[:45]
 
 
 def record(

@@ -17,3 +17,7 @@ class DrillsConfig(AppConfig):
         from mamori.drills.sender.worker import send_due_deliveries
 
         register(send_due_deliveries)
+
+        from mamori.drills.tracking.classifier import classify_due_events
+
+        register(classify_due_events)

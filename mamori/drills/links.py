@@ -23,6 +23,15 @@ def attachment_url(token: str) -> str:
     return f"{drill_base_url()}/a/{token}"
 
 
+def document_link(token: str, document: str) -> str:
+    """The link inside an attached or downloaded document (``document``: pdf, docx or html).
+
+    It is the attachment URL with the document's kind, so that following it is recorded as that document
+    having been opened.
+    """
+    return f"{attachment_url(token)}?s={document}"
+
+
 def open_pixel_url(token: str) -> str:
     return f"{drill_base_url()}/o/{token}.gif"
 

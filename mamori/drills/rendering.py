@@ -454,7 +454,7 @@ def render_scenario(scenario, context: dict[str, str], token: str, *, preview: b
         part = "html_body"
         html, inline_images = render_html(templates, context, token, preview=preview)
         part = "attachment_body"
-        documents = render_attachments(scenario, templates, context)
+        documents = render_attachments(scenario, templates, context, token)
     except Exception as error:  # the sender fails this one delivery with the reason, and goes on
         label = PART_LABELS[part]
         raise TemplateRenderError(
@@ -494,16 +494,20 @@ def render_html(templates: CompiledScenario, context: dict[str, str], token: str
     return append_before_body_end(html, tracking_markup(token, open_pixel=not preview)), inline_images
 
 
-def render_attachments(scenario, templates: CompiledScenario, context: dict[str, str]) -> list:
-    """The generated document of an attachment scenario in an attaching mode; none for a download link."""
+def render_attachments(scenario, templates: CompiledScenario, context: dict[str, str], token: str) -> list:
+    """The generated document of an attachment scenario in an attaching mode; none for a download link.
+
+    The document's link names the document (``links.document_link``), so opening it is recorded as such.
+    """
     if scenario.lure_type != "attachment" or scenario.attachment_mode not in attachments.MIMETYPES:
         return []
     filename = attachments.attachment_filename(scenario.attachment_name, scenario.attachment_mode)
+    link = links.document_link(token, scenario.attachment_mode)
     document = attachments.build_attachment(
         scenario.attachment_mode,
         filename=filename,
         title=attachments.document_title(filename, scenario.subject),
-        body=templates.attachment.render(context),
-        link=context["attachment_link"],
+        body=templates.attachment.render({**context, "attachment_link": link}),
+        link=link,
     )
     return [document]

@@ -91,4 +91,4 @@ class DatabaseFromUrlTests(SimpleTestCase):
 class SqliteURLFormTests(SimpleTestCase):
     def test_three_slashes_are_relative_and_four_absolute(self):
         self.assertEqual(database_from_url("sqlite:///data/x.sqlite3")["NAME"], "data/x.sqlite3")
-        self.assertEqual(database_from_url("sqlite:////tmp/x.sqlite3")["NAME"], "/tmp/x.sqlite3")
+        self.assertEqual(database_from_url("sqlite:////srv/x.sqlite3")["NAME"], "/srv/x.sqlite3")

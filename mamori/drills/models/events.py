@@ -44,7 +44,9 @@ class Event(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["delivery", "at"], name="event_delivery_at_idx"),
-            models.Index(fields=["classified_at"], name="event_unclassified_idx", condition=models.Q(classified_at=None)),
+            models.Index(
+                fields=["classified_at"], name="event_unclassified_idx", condition=models.Q(classified_at=None)
+            ),
             models.Index(fields=["client_address", "at"], name="event_address_at_idx"),
         ]
         verbose_name = _("訓練イベント")
