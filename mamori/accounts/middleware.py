@@ -37,17 +37,25 @@ class MFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            request.user.is_authenticated
-            and not request.path.startswith(EXEMPT_PREFIXES)
-            and not mfa.session_passed_mfa(request)
-        ):
+        if request.user.is_authenticated and not is_exempt(request.path) and not mfa.session_passed_mfa(request):
             step = pending_mfa_step(request)
             if step is not None:
                 response = redirect(step)
                 response["Location"] += "?" + urlencode({"next": request.get_full_path()})
                 return response
         return self.get_response(request)
+
+
+# Pages staff reach from a mail or an LGWAN terminal without an account: the teachable moment and landing
+# pages (/l/<token>/…, but not the admin pages under /l/manage/) and the staff report pages (/report/…).
+RECIPIENT_PREFIXES = ("/l/", "/report/")
+RECIPIENT_ADMIN_PREFIXES = ("/l/manage/",)
+
+
+def is_exempt(path: str) -> bool:
+    if path.startswith(EXEMPT_PREFIXES):
+        return True
+    return path.startswith(RECIPIENT_PREFIXES) and not path.startswith(RECIPIENT_ADMIN_PREFIXES)
 
 
 def pending_mfa_step(request) -> str | None:

@@ -247,3 +247,15 @@ class MFARoleMatrixTests(BaseTestCase):
                     self.assertTrue(response["Location"].startswith(reverse("accounts:mfa-setup")))
                 else:
                     self.assertNotEqual(response.status_code, 302)
+
+
+class RecipientPagesNeedNoMFATests(BaseTestCase):
+    def test_an_admin_owing_mfa_still_reaches_recipient_pages_but_not_learning_admin(self):
+        from mamori.accounts.middleware import is_exempt
+
+        self.assertTrue(is_exempt("/l/AAAAAAAAAAAAAAAAAAAAAA/"))
+        self.assertTrue(is_exempt("/report/ward-a/"))
+        self.assertFalse(is_exempt("/l/manage/"))
+        self.assertFalse(is_exempt("/reporting/"))
+        self.login(self.alice, mfa=False)
+        self.assertEqual(self.client.get("/l/manage/").status_code, 302)

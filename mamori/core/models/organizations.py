@@ -23,6 +23,7 @@ class Organization(models.Model):
     code = models.CharField(_("組織コード"), max_length=40, unique=True, validators=[organization_code_validator])
     name = models.CharField(_("名称"), max_length=100)
     name_kana = models.CharField(_("名称（かな）"), max_length=100, blank=True)
+
     class AddressPolicy(models.TextChoices):
         FULL = "full", _("そのまま記録する")
         TRUNCATED = "truncated", _("末尾を伏せて記録する（IPv4 は /24、IPv6 は /48）")
