@@ -4,6 +4,8 @@ from ninja import NinjaAPI
 
 from mamori.accounts.api_auth import APITokenAuth
 from mamori.core.api import router as core_router
+from mamori.incidents.api import router as incidents_router
+from mamori.metrics.api import router as metrics_router
 from mamori.reporting.api import router as reporting_router
 
 api = NinjaAPI(
@@ -17,3 +19,5 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", reporting_router)
+api.add_router("/", metrics_router)
+api.add_router("/", incidents_router)

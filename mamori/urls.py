@@ -10,6 +10,8 @@ urlpatterns = [
     path("drills/", include("mamori.drills.urls")),
     path("", include("mamori.reporting.urls")),
     path("l/", include("mamori.learning.urls")),
+    path("metrics/", include("mamori.metrics.urls")),
+    path("incidents/", include("mamori.incidents.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]
