@@ -161,7 +161,12 @@ def dashboard(request, params: Query[DashboardIn]):
     if department is None and not sees_whole_ward(request):
         raise HttpError(403, "所属長として担当する所属が設定されていません。")
     organization = current_organization(request)
-    data = kpis.ward_dashboard(organization, params.fiscal_year or current_fiscal_year(), department=department)
+    data = kpis.ward_dashboard(
+        organization,
+        params.fiscal_year or current_fiscal_year(),
+        department=department,
+        closed_only=not sees_whole_ward(request),
+    )
     if data.too_small and not sees_whole_ward(request):
         # As on the department page: a manager's small team stays anonymous.
         raise HttpError(

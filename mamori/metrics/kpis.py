@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.core.models import Organization, Person
 from mamori.core.models.people import PATH_SEPARATOR
 from mamori.drills.fiscal import FISCAL_YEAR_START_MONTH, round_label
+from mamori.drills.models import Campaign
 from mamori.drills.phish_scale import Difficulty
 from mamori.metrics.models import CampaignRollup, Dimension, FiscalYearRollup
 from mamori.metrics.rollups import (
@@ -96,7 +97,8 @@ class Kpi:
         """「80%以上」「3%未満」「4回」: the target as the seed words it; "" without one."""
         if self.target is None:
             return ""
-        number = format_number(self.target, self.unit)
+        target = int(self.target) if float(self.target).is_integer() else self.target
+        number = f"{target}%" if self.unit == PERCENT else format_number(target, self.unit)
         if self.key == "drills_per_person":
             return str(_("年%(number)s") % {"number": number})
         if self.better == HIGHER:
@@ -920,13 +922,16 @@ def _split(rows, dimension: str) -> list[dict]:
     return [row for row in rows if row["dimension"] == dimension]
 
 
-def _read(organization, fiscal_year: int) -> tuple[list[dict], list[dict]]:
-    """TWO queries: the fiscal year's campaign rollup rows and year rollup rows of the organization."""
-    campaign_rows = list(
-        CampaignRollup.objects.filter(organization=organization, fiscal_year=fiscal_year)
-        .order_by("campaign__round_number", "campaign_id")
-        .values(*_CAMPAIGN_FIELDS)
-    )
+def _read(organization, fiscal_year: int, *, closed_only: bool = False) -> tuple[list[dict], list[dict]]:
+    """TWO queries: the fiscal year's campaign rollup rows and year rollup rows of the organization.
+
+    ``closed_only`` leaves out rounds still under way: a department manager sees a round once it is closed,
+    so that nobody can warn their staff about a drill in progress (as on the campaign results page).
+    """
+    campaigns = CampaignRollup.objects.filter(organization=organization, fiscal_year=fiscal_year)
+    if closed_only:
+        campaigns = campaigns.filter(campaign__state=Campaign.State.CLOSED)
+    campaign_rows = list(campaigns.order_by("campaign__round_number", "campaign_id").values(*_CAMPAIGN_FIELDS))
     year_rows = list(
         FiscalYearRollup.objects.filter(organization=organization, fiscal_year=fiscal_year)
         .order_by()
@@ -949,13 +954,17 @@ def _min_size(min_size: int | None) -> int:
     return settings.METRICS_MIN_GROUP_SIZE if min_size is None else min_size
 
 
-def ward_dashboard(organization, fiscal_year: int, *, department=None, min_size: int | None = None) -> Dashboard:
+def ward_dashboard(
+    organization, fiscal_year: int, *, department=None, min_size: int | None = None, closed_only: bool = False
+) -> Dashboard:
     """The ward's dashboard for ``fiscal_year``; ``department`` narrows it to that sub-tree (manager view).
+
+    ``closed_only``: rounds still under way are left out (what a department manager is shown).
 
     Three queries whatever the number of rounds, departments and events.
     """
     min_size = _min_size(min_size)
-    campaign_rows, year_rows = _read(organization, fiscal_year)
+    campaign_rows, year_rows = _read(organization, fiscal_year, closed_only=closed_only)
     fiscal_years = fiscal_years_of(organization)
     department_rows = _split(campaign_rows, Dimension.DEPARTMENT)
     year_department_rows = _split(year_rows, Dimension.DEPARTMENT)

@@ -33,6 +33,7 @@ from mamori.metrics.access import (
     Role,
     department_asked_for,
     managed_departments,
+    sees_whole_ward,
     viewer_organizations,
     visible_departments,
 )
@@ -300,7 +301,10 @@ def department(request):
             "metrics/department_choose.html",
             {**_page_context(request, form, form.fiscal_year), "departments": departments},
         )
-    data = kpis.ward_dashboard(current_organization(request), form.fiscal_year, department=chosen)
+    # A manager sees a round once it is closed (nobody warns their staff about a drill in progress).
+    data = kpis.ward_dashboard(
+        current_organization(request), form.fiscal_year, department=chosen, closed_only=not sees_whole_ward(request)
+    )
     context = _dashboard_context(request, form, data)
     context.update(
         {

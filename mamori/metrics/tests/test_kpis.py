@@ -52,12 +52,12 @@ class StatusTests(SimpleTestCase):
         self.assertEqual(
             [kpi.status(value) for value in (80, 79.9, 50, 49.9, None)], ["good", "warn", "warn", "bad", "none"]
         )
-        self.assertEqual(kpi.target_label, "80.0%以上")
+        self.assertEqual(kpi.target_label, "80%以上")
 
     def test_lower_is_better_with_the_seed_s_strict_under_three_percent(self):
         kpi = kpis.KPIS["failure_rate"]
         self.assertEqual([kpi.status(value) for value in (2.99, 3, 9.99, 10)], ["good", "warn", "warn", "bad"])
-        self.assertEqual(kpi.target_label, "3.0%未満")
+        self.assertEqual(kpi.target_label, "3%未満")
 
     def test_without_target_there_is_no_light(self):
         self.assertEqual(kpis.KPIS["resilience"].status(2.0), "none")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from mamori.core.models import AuditEntry, Membership, Organization, Person
 from mamori.core.tests.base import BaseTestCase
 from mamori.core.tests.makers import make_department, make_organization, make_person, make_user
+from mamori.drills.models import Campaign
 from mamori.metrics import kpis, rollups
 from mamori.metrics.models import CampaignRollup
 from mamori.metrics.tests.rollup_builders import deliver, launched_campaign
@@ -291,6 +292,19 @@ class DepartmentViewTests(MetricsTestCase):
         self.assertNotContains(response, "今すぐ再集計")
         # His six staff: every other one reported within the hour.
         self.assertContains(response, "3 / 6")
+
+    def test_a_manager_sees_a_round_only_once_it_is_closed(self):
+        # Round 1 is closed; round 2 is still running. Its figures would let a manager warn his staff.
+        Campaign.objects.filter(pk=self.campaign.pk).update(round_number=2, state=Campaign.State.RUNNING)
+        run_round(self.ward_a, 1, self.people)
+        rollups.refresh_organization(self.ward_a, 2026)
+
+        manager_page = self.get(self.URL, self.manager, fy=2026).content.decode()
+        admin_page = self.get(self.URL, self.alice, fy=2026, department=self.general_affairs_division.public_id)
+
+        self.assertIn("第1回", manager_page)
+        self.assertNotIn("第2回", manager_page)
+        self.assertContains(admin_page, "第2回")
 
     def test_its_exports_are_narrowed_to_the_department(self):
         response = self.get(self.URL, self.manager, fy=2026)
