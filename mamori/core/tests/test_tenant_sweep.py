@@ -16,6 +16,18 @@ from mamori.core.models import AuditEntry, Membership, Person, RosterImport, Ver
 from mamori.core.tests.base import BaseTestCase
 from mamori.drills.models import Campaign, Scenario, SendingProfile
 from mamori.drills.tests.makers import make_campaign, make_scenario, make_sending_profile
+from mamori.incidents import actions as incident_actions
+from mamori.incidents.models import (
+    Case,
+    CustodyEntry,
+    DutyContact,
+    Escalation,
+    Evidence,
+    Task,
+    TimelineEntry,
+    Transition,
+)
+from mamori.incidents.tests.makers import make_case, make_joint_member, make_joint_organization
 from mamori.learning.models import LandingPage
 from mamori.reporting.models import Report, ReportCluster, ResponseDrill, ResponseDrillParticipant
 
@@ -32,6 +44,11 @@ WARD_A_MARKERS = [
     "ward-a-campaign",
     "ward-a-phish",
     "ward-a-drill",
+    "ward-a-case",
+    "ward-a-timeline",
+    "ward-a-task",
+    "ward-a-evidence",
+    "ward-a-duty",
 ]
 
 # Recipient pages (drill links, landing pages, teachable moments) are reached from a mail without an account:
@@ -74,7 +91,9 @@ def named_routes(patterns=None, namespace: str = "", params: tuple[str, ...] = (
             yield f"{namespace}{pattern.name}", params + own_params
 
 
-class TenantSweepTests(BaseTestCase):
+class SweepFixtures(BaseTestCase):
+    """Ward A's objects, one of each kind, and the checks the sweeps share."""
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -113,6 +132,32 @@ class TenantSweepTests(BaseTestCase):
             organization=cls.ward_a, scenario=ResponseDrill.Scenario.SUSPICIOUS_TRAFFIC, title="ward-a-drill"
         )
         cls.ward_a_participant = ResponseDrillParticipant.objects.create(drill=cls.ward_a_drill, person=cls.person_a)
+        cls.make_ward_a_case()
+
+    @classmethod
+    def make_ward_a_case(cls):
+        """A ward A case with a timeline entry, a task, an evidence item, a grant and an on-duty contact."""
+        cls.ward_a_case = make_case(cls.ward_a, actor=cls.alice, title="ward-a-case", reporter=cls.person_a)
+        incident_actions.update_case(
+            cls.ward_a_case, actor=cls.alice, organization=cls.ward_a, affected_people=[cls.person_a]
+        )
+        incident_actions.add_timeline_entry(
+            cls.ward_a_case, actor=cls.alice, organization=cls.ward_a, text="ward-a-timeline"
+        )
+        cls.ward_a_task = incident_actions.add_task(
+            cls.ward_a_case, actor=cls.alice, organization=cls.ward_a, title="ward-a-task"
+        )
+        cls.ward_a_evidence = incident_actions.register_evidence(
+            cls.ward_a_case, actor=cls.alice, organization=cls.ward_a, description="ward-a-evidence", sha256="a" * 64
+        )
+        cls.joint = make_joint_organization()
+        cls.joint_member = make_joint_member(cls.joint)
+        cls.ward_a_grant = incident_actions.escalate(
+            cls.ward_a_case, cls.joint, actor=cls.alice, organization=cls.ward_a, share_people=False
+        )
+        cls.ward_a_contact = DutyContact.objects.create(
+            organization=cls.ward_a, name="ward-a-duty", email="duty@city-a.lg.jp"
+        )
 
     def samples(self) -> dict[str, object]:
         """One ward A value for every URL parameter name used in the project."""
@@ -137,6 +182,11 @@ class TenantSweepTests(BaseTestCase):
             "kind": "received",
             "drill_id": self.ward_a_drill.public_id,
             "participant_id": self.ward_a_participant.public_id,
+            "case_id": self.ward_a_case.public_id,
+            "task_id": self.ward_a_task.public_id,
+            "evidence_id": self.ward_a_evidence.public_id,
+            "grant_id": self.ward_a_grant.public_id,
+            "contact_id": self.ward_a_contact.public_id,
         }
 
     def ward_a_state(self) -> tuple:
@@ -157,6 +207,21 @@ class TenantSweepTests(BaseTestCase):
                     "acknowledged_at", "person_report"
                 )
             ),
+            *self.ward_a_incidents_state(),
+        )
+
+    def ward_a_incidents_state(self) -> tuple:
+        cases = {"case__organization": self.ward_a}
+        return (
+            list(Case.objects.filter(organization=self.ward_a).values_list("state", "title", "resolution", "is_major")),
+            list(Case.objects.filter(organization=self.ward_a).values_list("affected_people", "affected_departments")),
+            list(Transition.objects.filter(**cases).values_list("from_state", "to_state")),
+            list(TimelineEntry.objects.filter(**cases).values_list("text", "author_organization")),
+            list(Task.objects.filter(**cases).values_list("title", "done_at", "cancelled_at")),
+            list(Evidence.objects.filter(**cases).values_list("description", "sha256")),
+            list(CustodyEntry.objects.filter(evidence__case__organization=self.ward_a).values_list("action", "note")),
+            list(Escalation.objects.filter(**cases).values_list("joint_organization", "revoked_at")),
+            list(DutyContact.objects.filter(organization=self.ward_a).values_list("name", "email", "active")),
         )
 
     def url_for(self, name: str, params: tuple[str, ...]) -> str:
@@ -176,6 +241,8 @@ class TenantSweepTests(BaseTestCase):
                 continue
             self.assertNotIn(marker, body, f"{label} shows ward A data ({marker!r}) to a member of ward B")
 
+
+class TenantSweepTests(SweepFixtures):
     def test_the_sweep_sees_the_routes(self):
         names = {name for name, _ in named_routes()}
         self.assertIn("core:person-detail", names)
@@ -240,3 +307,80 @@ class TenantSweepTests(BaseTestCase):
         for method, path in self.api_calls():
             with self.subTest(path=path, method=method):
                 self.assertEqual(self.client.generic(method, path).status_code, 401)
+
+
+# What a joint body's member may be shown of a case granted to it without people's names: the ward's name (the
+# grant says who asked), the case, its timeline, tasks and evidence. Never a person's name or address.
+JOINT_GRANTED_MARKERS = {"A区", "ward-a-case", "ward-a-timeline", "ward-a-task", "ward-a-evidence"}
+# The joint body's pages (its list, a granted case, its measures of granted cases) may show those markers.
+JOINT_PAGES_PREFIX = "incidents:joint-"
+JOINT_MEASURES = "incidents:measures"
+
+
+class JointGrantSweepTests(SweepFixtures):
+    """The escalation grant lets the joint body into that one case, through the joint pages, and nothing else."""
+
+    def test_the_joint_member_sees_the_granted_case_only_through_the_joint_pages(self):
+        self.login(self.joint_member)
+        for name, params in named_routes():
+            url = self.url_for(name, params)
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                if name.startswith(JOINT_PAGES_PREFIX) or name == JOINT_MEASURES:
+                    # 302: the download of an item kept offline goes back to the case page with a message.
+                    self.assertIn(response.status_code, (200, 302, 405), url)
+                    body = response.content.decode()
+                    if name == "incidents:joint-detail":
+                        self.assertIn("ward-a-case", body)
+                        self.assertIn("ward-a-timeline", body)
+                    for marker in set(WARD_A_MARKERS) - JOINT_GRANTED_MARKERS:
+                        self.assertNotIn(marker, body, f"{url} shows {marker!r} to the joint body")
+                else:
+                    public_face = bool(PUBLIC_FACE_PARAMS.intersection(params))
+                    self.assert_nothing_of_ward_a(response, f"GET {url}", public_face=public_face)
+
+    def test_the_joint_member_cannot_change_the_wards_case(self):
+        before = self.ward_a_state()
+        self.login(self.joint_member)
+        case = self.ward_a_case.public_id
+        ward_only = [
+            reverse("incidents:case-transition", args=[case]),
+            reverse("incidents:case-edit", args=[case]),
+            reverse("incidents:escalate", args=[case]),
+            reverse("incidents:escalation-revoke", args=[case, self.ward_a_grant.public_id]),
+            reverse("incidents:evidence-add", args=[case]),
+            reverse("incidents:task-done", args=[case, self.ward_a_task.public_id]),
+            # The ward's task, through the joint side: a joint body completes only its own tasks.
+            reverse("incidents:joint-task-done", args=[case, self.ward_a_task.public_id]),
+        ]
+        for url in ward_only:
+            with self.subTest(url=url):
+                response = self.client.post(url, {"to_state": "triage", "title": "x", "resolution": "resolved"})
+                self.assertIn(response.status_code, (403, 404), url)
+        self.assertEqual(self.ward_a_state(), before)
+
+    def test_revoking_the_grant_shuts_the_joint_body_out_at_once(self):
+        self.login(self.joint_member)
+        url = reverse("incidents:joint-detail", args=[self.ward_a_case.public_id])
+        self.assertEqual(self.client.get(url).status_code, 200)
+
+        incident_actions.revoke_escalation(self.ward_a_grant, actor=self.alice, organization=self.ward_a)
+
+        self.assertEqual(self.client.get(url).status_code, 404)
+        listing = self.client.get(reverse("incidents:joint-list"))
+        self.assertNotContains(listing, "ward-a-case")
+        posted = self.client.post(
+            reverse("incidents:joint-timeline-add", args=[self.ward_a_case.public_id]),
+            {"kind": "observation", "at_precision": "exact", "text": "取り消し後の記録"},
+        )
+        self.assertEqual(posted.status_code, 404)
+        self.assertFalse(TimelineEntry.objects.filter(text="取り消し後の記録").exists())
+
+    def test_a_joint_admin_of_a_ward_is_not_a_joint_body(self):
+        """Charlie holds joint_admin in ward B: that role in a ward opens no granted case."""
+        self.login(self.charlie)
+
+        self.assertEqual(
+            self.client.get(reverse("incidents:joint-detail", args=[self.ward_a_case.public_id])).status_code, 404
+        )
+        self.assertNotContains(self.client.get(reverse("incidents:joint-list")), "ward-a-case")

@@ -75,7 +75,9 @@ class TriageViewTests(BaseTestCase):
         self.assertContains(response, "support[@]evil-login[.]example")
         self.assertContains(response, "invoice.html")
         self.assertContains(response, "山田 太郎")
-        self.assertContains(response, "インシデント対応を開始する")
+        # The triage item opens a CSIRT case, with the cluster carried over.
+        self.assertContains(response, "インシデントとして登録")
+        self.assertContains(response, f'href="/incidents/new/?cluster={self.cluster.public_id}"')
 
     def test_a_triager_marks_a_cluster_phishing(self):
         self.login(self.csirt)
