@@ -9,10 +9,10 @@ from mamori.core.scoping import tenancy
 AREAS = [
     ("drills", pgettext_lazy("メニュー", "訓練"), "drills:campaigns"),
     ("reporting", pgettext_lazy("メニュー", "報告"), "reporting:triage"),
-    ("incidents", pgettext_lazy("メニュー", "インシデント"), None),
+    ("incidents", pgettext_lazy("メニュー", "インシデント"), "incidents:case-list"),
     ("intel", pgettext_lazy("メニュー", "脅威情報"), None),
     ("vendors", pgettext_lazy("メニュー", "委託先"), None),
-    ("metrics", pgettext_lazy("メニュー", "指標"), None),
+    ("metrics", pgettext_lazy("メニュー", "指標"), "metrics:dashboard"),
 ]
 
 
