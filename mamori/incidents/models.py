@@ -26,8 +26,24 @@ class TimePrecision(models.TextChoices):
     UNKNOWN = "unknown", _("分からない")
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk ``update()`` and ``delete()`` bypass ``Model.save``/``delete``: refuse them too.
+
+    (Deleting a whole case still removes its rows: Django's cascade does not go through these methods.)
+    """
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted")
+
+
 class AppendOnlyModel(models.Model):
-    """A row that is written once: saving it again or deleting it raises ``AppendOnlyError``."""
+    """A row that is written once: saving it again or deleting it, one by one or in bulk, raises
+    ``AppendOnlyError``."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -91,6 +107,8 @@ class Case(models.Model):
         MY_NUMBER = "my_number", _("マイナンバー")
         SENSITIVE = "sensitive", _("要配慮個人情報")
         FINANCIAL = "financial", _("口座・カード情報")
+        # A category the ward's own 条例 makes sensitive (条例要配慮個人情報, 個人情報保護法第60条第5項).
+        ORDINANCE_SENSITIVE = "ordinance_sensitive", _("条例要配慮個人情報")
         OTHER = "other", _("その他")
 
     organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
@@ -124,7 +142,7 @@ class Case(models.Model):
     unauthorised_purpose = models.BooleanField(_("不正の目的によるおそれ"), default=False)
     service_outage_started_at = models.DateTimeField(_("サービス停止の開始"), null=True, blank=True)
     service_outage_ended_at = models.DateTimeField(_("サービス停止の終了"), null=True, blank=True)
-    # Derived from the records count and the outage (see ``mamori.incidents.legal_clock.is_major``); stored so
+    # Derived from the records count and the outage (see ``mamori.incidents.major.is_major``); stored so
     # that lists and measures can filter on it. Recomputed by every action that changes the case.
     is_major = models.BooleanField(_("重大インシデント"), default=False)
     reporter = models.ForeignKey(

@@ -2,8 +2,11 @@
 entries back to the ward. Each mail type is one function with three templates under
 ``templates/incidents/mail/`` (``<name>-subject.txt``, ``<name>-body.txt``, ``<name>-body.html``).
 
-Mails carry no personal data and no timeline text: they say what happened and link to the page. Under TLP:RED
-the case title is left out as well.
+Mails carry no personal data and no free text: no names (of staff, reporters or the people affected), no case
+title, escalation note, timeline text or task title, any of which may name someone. They say which case (its
+reference, category, severity, TLP), which organization did what, and link to the page, where the reader's
+access is checked. Mail leaves mamori's access control and TLP, so it carries only what anyone on the duty
+list may see.
 """
 
 from django.conf import settings
@@ -38,8 +41,7 @@ def _send(name: str, to: list[str], context: dict) -> bool:
         return False
     with translation.override(settings.LANGUAGE_CODE):
         prefix = f"incidents/mail/{name}"
-        case = context["case"]
-        context = {"site_url": settings.SITE_URL, "show_title": case.tlp != Case.TLP.RED, **context}
+        context = {"site_url": settings.SITE_URL, **context}
         subject = "".join(render_to_string(f"{prefix}-subject.txt", context).splitlines()).strip()
         message = EmailMultiAlternatives(
             subject=subject,
@@ -62,7 +64,6 @@ def send_escalation_notice(escalation: Escalation) -> bool:
             "case": case,
             "escalation": escalation,
             "ward": case.organization,
-            "granted_by": escalation.granted_by,
             "url": joint_case_url(case),
         },
     )
@@ -80,12 +81,7 @@ def send_revocation_notice(escalation: Escalation) -> bool:
 
 def send_joint_activity_notice(case: Case, joint_organization: Organization, item: TimelineEntry | Task) -> bool:
     """Tell the ward's on-duty contacts that the joint CSIRT added a timeline entry or a task to their case."""
-    if isinstance(item, Task):
-        what = "task"
-        author = item.created_by
-    else:
-        what = "timeline"
-        author = item.author
+    what = "task" if isinstance(item, Task) else "timeline"
     return _send(
         "joint-activity",
         on_duty_addresses(case.organization),
@@ -94,7 +90,6 @@ def send_joint_activity_notice(case: Case, joint_organization: Organization, ite
             "joint": joint_organization,
             "what": what,
             "item": item,
-            "author": author,
             "url": ward_case_url(case),
         },
     )

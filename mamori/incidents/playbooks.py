@@ -55,6 +55,14 @@ FIND_OTHER_RECIPIENTS = Step(
     _("同報者（同じメールを受けた職員）を確認する"),
     _("メールサーバーのログで同じ差出人・件名のメールを探し、受信者に開かないよう連絡します。"),
 )
+CHECK_OPENED = Step(
+    "check_opened",
+    _("添付ファイル・URL を開いた人がいないか確認する（開いた端末は再起動・電源断をしない）"),
+    _(
+        "開いた・クリックした端末は電源を入れたまま、ウイルス対策ソフトも自分では実行しません。"
+        "開いていたら分類を「マルウェア感染」に変えると、端末の保全手順が作業に追加されます。"
+    ),
+)
 BLOCK_SENDER_URLS = Step("block_sender_urls", _("送信元アドレス・URL をブロックする"))
 COLLECT_LOGS = Step(
     "collect_logs",
@@ -94,6 +102,7 @@ PLAYBOOKS: dict[str, tuple[Step, ...]] = {
         KEEP_MAIL,
         RECORD_RECEIPT,
         NOTE_TIME,
+        CHECK_OPENED,
         FIND_OTHER_RECIPIENTS,
         BLOCK_SENDER_URLS,
     ),

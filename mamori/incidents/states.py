@@ -8,7 +8,9 @@ Forward skips are allowed only where the work really has no step to take:
   recipient).
 Backward moves: containment that did not hold (contained / eradicated / recovered → in_progress).
 Reopen: closed → in_progress, or closed → triage when the first judgement itself was wrong.
-Closing always needs a resolution; closing from triage accepts only "false positive" or "duplicate".
+Closing always needs a resolution ("no skipping to closed without a resolution"); closing from triage accepts
+only "false positive", "duplicate" or "transferred" (handed to another body): "resolved" needs the case to have
+gone through containment and recovery. Closed is reached from triage and recovered only.
 """
 
 from mamori.incidents.models import Case

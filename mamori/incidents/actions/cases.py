@@ -478,16 +478,24 @@ def _refresh_legal_tasks(case: Case, organization: Organization, actor, now: dat
     due = legal_clock.case_deadlines(case)
     wanted = {}
     if due is not None:
-        reasons = "、".join(str(legal_clock.REASON_LABELS[reason]) for reason in due.reasons)
+        reasons = "、".join(
+            f"{legal_clock.REASON_LABELS[reason]}（{legal_clock.REASON_SOURCES[reason]}）" for reason in due.reasons
+        )
         wanted = {
             Task.Kind.LEGAL_PPC_PRELIMINARY: (
                 due.preliminary_due,
-                _("報告が必要な理由：%(reasons)s。検知から速やかに（%(days)s日以内を目安に）報告します。")
+                _(
+                    "報告が必要な理由：%(reasons)s。事態を知った日（検知日）を1日目として%(days)s日目までを目安に"
+                    "速報します（規則第44条第1項「速やかに」。ガイドラインの目安はおおむね3〜5日）。"
+                )
                 % {"reasons": reasons, "days": settings.INCIDENTS_PPC_PRELIMINARY_DAYS},
             ),
             Task.Kind.LEGAL_PPC_FINAL: (
                 due.final_due,
-                _("報告が必要な理由：%(reasons)s。検知から%(days)s日以内に確報を提出します。")
+                _(
+                    "報告が必要な理由：%(reasons)s。事態を知った日（検知日）を1日目として%(days)s日以内に確報を"
+                    "提出します（規則第44条第2項）。末日が土日・祝日・年末年始のときは翌開庁日が期限です。"
+                )
                 % {
                     "reasons": reasons,
                     "days": legal_clock.FINAL_REPORT_DAYS_UNAUTHORISED_PURPOSE

@@ -3,7 +3,8 @@
 import datetime
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,8 +104,10 @@ def save_duty_contact(
         raise PermissionDenied("not this organization's contact")
     name = clean_title(name, label=_("名前"), limit=100)
     email = (email or "").strip()
-    if not email or "@" not in email or len(email) > 254:
-        raise IncidentActionError(_("メールアドレスを正しく入力してください。"))
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise IncidentActionError(_("メールアドレスを正しく入力してください。")) from None
     days = sorted({int(day) for day in weekdays})
     if any(day < 1 or day > 7 for day in days):
         raise IncidentActionError(_("曜日の指定が正しくありません。"))

@@ -34,7 +34,13 @@ def evidence_directory(case: Case) -> Path:
 
 
 def evidence_path(evidence: Evidence) -> Path:
-    """Where a stored evidence file lives: DATA_DIR/evidence/<case public id>/<sha256>."""
+    """Where a stored evidence file lives: DATA_DIR/evidence/<case public id>/<sha256>.
+
+    Both parts come from mamori (a UUID and a hex digest), never from a file name the user gave; the digest
+    is checked again here so that a row written by other means cannot point outside the case's directory.
+    """
+    if not SHA256_PATTERN.match(evidence.sha256 or ""):
+        raise EvidenceIntegrityError(_("証拠の SHA-256 が正しい形式ではありません。"))
     return evidence_directory(evidence.case) / evidence.sha256
 
 
@@ -174,13 +180,13 @@ def verified_evidence_file(evidence: Evidence, *, actor, organization: Organizat
         raise PermissionDenied("evidence not shared")
     if not evidence.stored:
         raise IncidentActionError(_("この証拠はファイルを預かっていません（ハッシュ値のみの登録です）。"))
-    path = evidence_path(evidence)
     digest = hashlib.sha256()
     try:
+        path = evidence_path(evidence)
         with path.open("rb") as stored:
             while chunk := stored.read(HASH_CHUNK):
                 digest.update(chunk)
-    except FileNotFoundError:
+    except (FileNotFoundError, EvidenceIntegrityError):
         digest = None
     intact = digest is not None and digest.hexdigest() == evidence.sha256
     record(

@@ -55,6 +55,10 @@ class OpenCaseTests(TestCase):
         self.assertIn("ネットワークからの切り離しは指示に従って行う", titles)
         mail_case = make_case(self.ward, category=Case.Category.TARGETED_MAIL)
         self.assertEqual(mail_case.tasks.first().title, "メールを削除せず保全する（.eml で保存）")
+        # Seed 000: whoever opened the attachment must not reboot or run the antivirus themselves.
+        opened = mail_case.tasks.get(template_key="check_opened")
+        self.assertIn("再起動・電源断をしない", opened.title)
+        self.assertIn("ウイルス対策ソフトも自分では実行しません", opened.detail)
 
     def test_a_category_change_adds_only_the_missing_steps(self):
         case = make_case(self.ward, category=Case.Category.TARGETED_MAIL)

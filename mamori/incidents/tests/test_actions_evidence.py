@@ -115,3 +115,33 @@ class EvidenceTests(TestCase):
                 actions.register_evidence(
                     self.case, actor=None, organization=organization, description="x", sha256="d" * 64
                 )
+
+    def test_a_hash_that_is_not_hex_never_becomes_a_path(self):
+        # A row written by other means (an import, a bad migration) must not point outside the case directory.
+        outside = actions.evidence_directory(self.case).parent.parent / "secret.txt"
+        outside.write_bytes(b"not evidence")
+        evidence = Evidence.objects.create(
+            case=self.case, description="改ざんされた行", sha256="../../secret.txt", stored=True
+        )
+        with self.assertRaises(EvidenceIntegrityError):
+            actions.evidence_path(evidence)
+        with self.assertRaisesMessage(EvidenceIntegrityError, "改ざん・破損のおそれ"):
+            actions.verified_evidence_file(evidence, actor=self.alice, organization=self.ward)
+        self.assertTrue(
+            AuditEntry.objects.filter(action="incident.evidence_integrity_failed").exists(), "the failure is audited"
+        )
+
+    def test_the_uploaded_file_name_never_chooses_where_the_file_goes(self):
+        evidence = self.register(upload=SimpleUploadedFile("../../../etc/passwd", MAIL))
+        self.assertEqual(evidence.file_name, "passwd")
+        self.assertEqual(actions.evidence_path(evidence).parent, actions.evidence_directory(self.case))
+
+    def test_a_granted_joint_body_downloads_only_when_evidence_is_shared(self):
+        evidence = self.register(upload=SimpleUploadedFile("invoice.eml", MAIL))
+        grant = actions.escalate(self.case, self.joint, actor=self.alice, organization=self.ward, share_evidence=False)
+        with self.assertRaises(PermissionDenied):
+            actions.verified_evidence_file(evidence, actor=None, organization=self.joint)
+        actions.revoke_escalation(grant, actor=self.alice, organization=self.ward)
+        actions.escalate(self.case, self.joint, actor=self.alice, organization=self.ward, share_evidence=True)
+        path = actions.verified_evidence_file(evidence, actor=None, organization=self.joint)
+        self.assertEqual(path.read_bytes(), MAIL)

@@ -130,8 +130,9 @@ class DutyContactTests(TestCase):
         )
 
     def test_it_refuses_bad_addresses_days_and_half_hours(self):
-        with self.assertRaisesMessage(IncidentActionError, "メールアドレス"):
-            self.save(email="not-an-address")
+        for address in ("not-an-address", "a@b", "duty@city-a.lg.jp\nBcc: all@example.com", "@city-a.lg.jp"):
+            with self.subTest(address=address), self.assertRaisesMessage(IncidentActionError, "メールアドレス"):
+                self.save(email=address)
         with self.assertRaisesMessage(IncidentActionError, "曜日"):
             self.save(weekdays=[8])
         with self.assertRaisesMessage(IncidentActionError, "開始と終了の両方"):

@@ -160,6 +160,39 @@ class KnownHistoryTests(TestCase):
         self.assertIsNone(report.total.meets_target)
 
 
+class DetectionPrecisionTests(TestCase):
+    """Every figure starts at the detection: a case detected at a day-only time is counted but not timed."""
+
+    def test_a_day_only_detection_time_is_left_out_of_the_durations(self):
+        ward = make_organization("ward-c", "C区")
+        start = jst(6, 1, 9)
+        known = make_case(ward, detected_at=start, occurred_at=start - H, occurred_precision="exact")
+        make_history(known, [("triage", start + H), ("closed", start + 4 * H)], resolution="false_positive")
+        vague = make_case(
+            ward,
+            detected_at=jst(6, 2),
+            detected_precision="day",
+            occurred_at=jst(6, 1, 23),
+            occurred_precision="exact",
+        )
+        make_history(vague, [("triage", jst(6, 2, 10)), ("closed", jst(6, 2, 11))], resolution="false_positive")
+
+        self.assertEqual(measures.case_durations(vague), measures.CaseDurations(None, None, None, None))
+        total = measures.measure(Case.objects.filter(organization=ward)).total
+        self.assertEqual(total.cases, 2)
+        self.assertEqual(
+            (total.mttd, total.mtta, total.mttr),
+            (measures.Stat(1, H, H), measures.Stat(1, H, H), measures.Stat(1, 4 * H, 4 * H)),
+        )
+
+    def test_an_hour_precise_detection_is_timed(self):
+        ward = make_organization("ward-d", "D区")
+        start = jst(6, 1, 9)
+        case = make_case(ward, detected_at=start, detected_precision="hour")
+        make_history(case, [("triage", start + 2 * H)])
+        self.assertEqual(measures.case_durations(case).mtta, 2 * H)
+
+
 class QuarterTests(SimpleTestCase):
     def test_fiscal_quarters_start_in_april_in_jst(self):
         self.assertEqual(measures.fiscal_quarter_of(jst(4, 1)), (2026, 1))

@@ -30,6 +30,27 @@ class AppendOnlyTests(TestCase):
             Transition.objects.get(case=self.case).delete()
         self.assertEqual(Transition.objects.filter(case=self.case).count(), 1)
 
+    def test_bulk_updates_and_deletes_are_refused_too(self):
+        for rows in (
+            Transition.objects.filter(case=self.case),
+            self.case.transitions.all(),
+            TimelineEntry.objects.all(),
+            CustodyEntry.objects.all(),
+        ):
+            with self.assertRaises(AppendOnlyError):
+                rows.update(created_at=timezone.now())
+            with self.assertRaises(AppendOnlyError):
+                rows.delete()
+        self.assertEqual(Transition.objects.filter(case=self.case).count(), 1)
+
+    def test_deleting_a_whole_case_still_removes_its_history(self):
+        # Cascade deletes (a ward's data removed) do not go through the refusing queryset.
+        case = make_case(self.ward, title="削除される事案")
+        actions.add_timeline_entry(case, actor=None, organization=self.ward, text="記録")
+        case.delete()
+        self.assertFalse(Transition.objects.filter(case_id=case.pk).exists())
+        self.assertFalse(TimelineEntry.objects.filter(case_id=case.pk).exists())
+
     def test_it_refuses_to_change_or_delete_a_timeline_entry(self):
         entry = actions.add_timeline_entry(self.case, actor=None, organization=self.ward, text="受信を確認")
         entry.text = "別の内容"
