@@ -38,6 +38,7 @@ class PointOut(Schema):
     quarter: int | None = None
     delivered: int
     difficulty_label: str = ""
+    withheld: bool = Field(False, description="所属の数値で、届いた人が少なく値を伏せた回・四半期")
     figures: list[FigureOut]
 
 
@@ -61,7 +62,10 @@ class DashboardOut(Schema):
     department: str | None = Field(None, description="所属に絞ったときの所属")
     fiscal_year: int
     computed_at: datetime.datetime | None = Field(None, description="集計日時（未集計は null）")
-    stale_seconds: int = Field(..., description="数値が最大で何秒遅れうるか")
+    stale_seconds: int = Field(..., description="数値が最大で何秒遅れうるか（refreshing が true のとき）")
+    refreshing: bool = Field(
+        False, description="自動で再集計している回（実施中・終了後まもない回）を含むか。false なら終了した回の数値"
+    )
     figures: list[FigureOut]
     rounds: list[RoundOut]
     quarters: list[PointOut]
@@ -82,6 +86,7 @@ class JointOut(Schema):
     fiscal_year: int
     computed_at: datetime.datetime | None = None
     stale_seconds: int
+    refreshing: bool = False
     wards_with_data: int
     wards: list[JointWardOut]
     average: list[FigureOut] = Field(..., description="データのある区の単純平均")
@@ -124,6 +129,7 @@ def point_out(point: kpis.RoundPoint) -> dict:
         "quarter": point.quarter,
         "delivered": point.delivered,
         "difficulty_label": point.difficulty_label,
+        "withheld": point.withheld,
         "figures": figures_out(point.figures),
     }
 
@@ -179,6 +185,7 @@ def dashboard(request, params: Query[DashboardIn]):
         "fiscal_year": data.fiscal_year,
         "computed_at": data.computed_at,
         "stale_seconds": data.stale_seconds,
+        "refreshing": data.refreshing,
         "figures": figures_out(data.figures),
         "rounds": [round_out(point) for point in data.rounds],
         "quarters": [point_out(point) for point in data.quarters],
@@ -205,6 +212,7 @@ def joint(request, params: Query[PeriodIn]):
         "fiscal_year": view.fiscal_year,
         "computed_at": view.computed_at,
         "stale_seconds": view.stale_seconds,
+        "refreshing": view.refreshing,
         "wards_with_data": view.wards_with_data,
         # Only labels and figures: another ward's rounds would name it through their titles or ids.
         "wards": [

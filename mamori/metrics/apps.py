@@ -9,6 +9,8 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         from mamori.core.worker import register
-        from mamori.metrics.rollups import refresh_due_rollups
+        from mamori.metrics import rollups, views
 
-        register(refresh_due_rollups)
+        register(rollups.refresh_due_rollups)
+        if views.warm_dashboard_charts not in rollups.AFTER_REFRESH:
+            rollups.AFTER_REFRESH.append(views.warm_dashboard_charts)

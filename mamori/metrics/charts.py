@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderSVG
@@ -313,12 +313,98 @@ def target_bar(
 
 
 def svg(drawing: Drawing) -> str:
-    """The drawing as an SVG document, its title set and its font named as a CSS family list."""
+    """The drawing as an SVG document, its title set and its font named as a CSS family list.
+
+    The charts of this module are written directly (``_svg_document``, ~0.1 ms of CPU a chart): reportlab's
+    renderSVG builds a DOM (~2.4 ms) and was most of a cold dashboard's chart time. A drawing holding any
+    other kind of shape goes through renderSVG as before.
+    """
+    document = _svg_document(drawing)
+    if document is not None:
+        return document
     font = japanese_font()
     document = renderSVG.drawToString(drawing, fontHacks={font: {"family": CSS_FONT_FAMILIES}})
     title = escape(getattr(drawing, "title", "") or "")
     return document.replace("<title>...</title>", f"<title>{title}</title>", 1).replace(
         "<desc>...</desc>", "<desc></desc>", 1
+    )
+
+
+_ANCHORS = {"start": "start", "middle": "middle", "end": "end"}
+
+
+def _number(value: float) -> str:
+    """A coordinate with two decimals at most (``12``, ``12.5``, ``12.35``): short documents."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+def _paint(colour) -> str:
+    return "none" if colour is None else "#" + colour.hexval()[2:]
+
+
+def _stroke(shape) -> str:
+    attributes = f'stroke="{_paint(shape.strokeColor)}"'
+    if shape.strokeColor is not None:
+        attributes += f' stroke-width="{_number(shape.strokeWidth)}"'
+        if shape.strokeDashArray:
+            attributes += f' stroke-dasharray="{" ".join(_number(part) for part in shape.strokeDashArray)}"'
+    return attributes
+
+
+def _svg_element(shape, height: float) -> str | None:
+    """One shape as an SVG element, y flipped (reportlab's y grows upwards); None for an unknown shape."""
+    kind = type(shape)
+    if kind is String:
+        family = quoteattr(CSS_FONT_FAMILIES)
+        return (
+            f'<text x="{_number(shape.x)}" y="{_number(height - shape.y)}" font-family={family} '
+            f'font-size="{_number(shape.fontSize)}" fill="{_paint(shape.fillColor)}" '
+            f'text-anchor="{_ANCHORS.get(shape.textAnchor, "start")}">{escape(shape.text)}</text>'
+        )
+    if kind is Line:
+        return (
+            f'<line x1="{_number(shape.x1)}" y1="{_number(height - shape.y1)}" x2="{_number(shape.x2)}" '
+            f'y2="{_number(height - shape.y2)}" {_stroke(shape)}/>'
+        )
+    if kind is Rect:
+        return (
+            f'<rect x="{_number(shape.x)}" y="{_number(height - shape.y - shape.height)}" '
+            f'width="{_number(max(shape.width, 0))}" height="{_number(max(shape.height, 0))}" '
+            f'fill="{_paint(shape.fillColor)}" {_stroke(shape)}/>'
+        )
+    if kind is Circle:
+        return (
+            f'<circle cx="{_number(shape.cx)}" cy="{_number(height - shape.cy)}" r="{_number(shape.r)}" '
+            f'fill="{_paint(shape.fillColor)}" {_stroke(shape)}/>'
+        )
+    if kind is PolyLine:
+        points = shape.points
+        pairs = " ".join(
+            f"{_number(points[index])},{_number(height - points[index + 1])}" for index in range(0, len(points), 2)
+        )
+        return f'<polyline points="{pairs}" fill="none" {_stroke(shape)}/>'
+    return None
+
+
+def _svg_document(drawing: Drawing) -> str | None:
+    """The SVG text of a drawing made of String, Line, Rect, Circle and PolyLine only (None otherwise).
+
+    Plain attributes, no ``style``: the document is shown through ``<img>``, where the page's CSP does not
+    apply to it anyway, and presentation attributes are what every SVG reader understands.
+    """
+    height = drawing.height
+    elements = []
+    for shape in drawing.contents:
+        element = _svg_element(shape, height)
+        if element is None:
+            return None
+        elements.append(element)
+    title = escape(getattr(drawing, "title", "") or "")
+    width = _number(drawing.width)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_number(height)}" '
+        f'viewBox="0 0 {width} {_number(height)}"><title>{title}</title>' + "".join(elements) + "</svg>"
     )
 
 

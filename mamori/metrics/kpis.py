@@ -15,7 +15,9 @@ import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.models import Organization, Person
@@ -31,6 +33,8 @@ from mamori.metrics.rollups import (
     HISTOGRAM_BUCKETS,
     HISTOGRAM_EDGES_MINUTES,
     NO_DEPARTMENT,
+    refreshed_automatically,
+    staleness_seconds,
 )
 
 # Units of a KPI's value.
@@ -133,8 +137,8 @@ _kpi(
         PERCENT,
         None,
         HIGHER,
-        _("報告した人（時間を問わない） ÷ 配信した人"),
-        source=_("受信者本人による最初の報告"),
+        _("訓練実施回の終了までに報告した人 ÷ 配信した人（実施中の回は、これまでに報告した人）"),
+        source=_("受信者本人による最初の報告と、訓練実施回の終了時刻"),
     )
 )
 _kpi(
@@ -375,6 +379,8 @@ class RoundPoint:
     difficulty_factor: float | None = None
     # The summed rollup counters behind the figures (delivered, reported, failed, … and the histogram).
     counts: Counts | None = field(default=None, repr=False, compare=False)
+    # True when a department's point reached fewer than METRICS_MIN_GROUP_SIZE people: figures blanked.
+    withheld: bool = False
 
 
 @dataclass
@@ -411,8 +417,9 @@ class Dashboard:
     ``figures`` are the fiscal year's totals over all its rounds (see docs/metrics.md). ``rounds`` and
     ``quarters`` are the trends, oldest first. ``department`` is the sub-tree the dashboard is narrowed to
     (a dept_manager's view; positions and employment types are then empty: the rollups break them down for
-    the whole ward only). ``computed_at`` is the time of the oldest rollup read (None when nothing has been
-    computed yet) and ``stale_seconds`` how far behind the events a figure may be (METRICS_ROLLUP_SECONDS).
+    the whole ward only). ``computed_at`` is the time the figures are as of (the oldest rollup the worker
+    still refreshes, or of all when every round is settled; None when nothing has been computed yet) and
+    ``stale_seconds`` how far behind the events a figure of such a round may be (``staleness_seconds()``).
     """
 
     organization: object
@@ -431,6 +438,9 @@ class Dashboard:
     # True when the people counted are fewer than METRICS_MIN_GROUP_SIZE (a small department's view):
     # the page should then withhold the figures rather than show a handful of people's results.
     too_small: bool = False
+    # True while some round of the year is still recomputed by the worker (running, or closed within
+    # METRICS_REFRESH_CLOSED_DAYS): ``stale_seconds`` is then the promise; otherwise the figures are settled.
+    refreshing: bool = False
 
     @property
     def latest_round(self) -> RoundPoint | None:
@@ -440,13 +450,18 @@ class Dashboard:
     def has_data(self) -> bool:
         return bool(self.rounds)
 
+    @property
+    def withheld_points(self) -> bool:
+        """Whether some round or quarter of this department's view has its figures withheld (too few people)."""
+        return any(point.withheld for point in [*self.rounds, *self.quarters])
+
 
 @dataclass
 class JointRow:
     """One ward in the joint view: 「区A」… or, for the viewer's own ward(s), its real name (``is_own``).
 
     No identifier of another ward is carried: not its name, code, id or public_id, nor its campaigns'
-    titles and public_ids; nor anything that gives its size away (the counts behind its rates, the
+    titles, public_ids and start days; nor anything that gives its size away (the counts behind its rates, the
     recipients of its rounds, its count of automated hits). Those stay only in the viewer's own rows.
     """
 
@@ -468,6 +483,7 @@ class JointView:
     computed_at: datetime.datetime | None
     stale_seconds: int
     wards_with_data: int = 0
+    refreshing: bool = False
 
 
 def format_number(value: float | None, unit: str) -> str:
@@ -477,7 +493,8 @@ def format_number(value: float | None, unit: str) -> str:
     if unit == PERCENT:
         return f"{value:.1f}%"
     if unit == MINUTES:
-        return str(_("%(minutes)s分") % {"minutes": f"{value:.0f}" if value >= 10 else f"{value:.1f}"})
+        # gettext, not the lazy _: called hundreds of times per page, a lazy proxy per call costs.
+        return gettext("%(minutes)s分") % {"minutes": f"{value:.0f}" if value >= 10 else f"{value:.1f}"}
     if unit == RATIO:
         return f"{value:.2f}"
     if value == int(value):
@@ -494,6 +511,8 @@ _CAMPAIGN_FIELDS = (
     "campaign__starts_on",
     "campaign__title",
     "campaign__public_id",
+    "campaign__state",
+    "campaign__closed_at",
     "dimension",
     "key",
     "label",
@@ -524,16 +543,18 @@ class Counts:
     histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BUCKETS)
 
     def add(self, row) -> Counts:
-        for name in COUNTERS:
-            self.values[name] += row[name] if isinstance(row, dict) else row.values[name]
+        values = self.values
         if isinstance(row, dict):
+            source, histogram = row, row["report_histogram"] or []
             self.weighted_delivered += row["weighted_delivered"]
-            histogram = row["report_histogram"] or []
         else:
+            source, histogram = row.values, row.histogram
             self.weighted_delivered += row.weighted_delivered
-            histogram = row.histogram
+        for name in COUNTERS:
+            values[name] += source[name]
+        totals = self.histogram
         for index, value in enumerate(histogram[:HISTOGRAM_BUCKETS]):
-            self.histogram[index] += value
+            totals[index] += value
         return self
 
     def __getitem__(self, name: str) -> int:
@@ -548,8 +569,9 @@ class YearCounts:
     distribution: list[int] = field(default_factory=lambda: [0] * (DRILLS_DISTRIBUTION_CAP + 1))
 
     def add(self, row) -> YearCounts:
+        source = row if isinstance(row, dict) else row.values
         for name in FISCAL_YEAR_COUNTERS:
-            self.values[name] += row[name] if isinstance(row, dict) else row.values[name]
+            self.values[name] += source[name]
         distribution = row["drills_distribution"] if isinstance(row, dict) else row.distribution
         for index, value in enumerate((distribution or [])[: DRILLS_DISTRIBUTION_CAP + 1]):
             self.distribution[index] += value
@@ -615,7 +637,7 @@ def figures_of(counts: Counts, year: YearCounts | None, *, scope: str = YEAR) ->
     timed_reports = sum(histogram)
     figures = {
         "report_rate_1h": _figure("report_rate_1h", counts["reported_within_hour"], delivered),
-        "report_rate": _figure("report_rate", counts["reported"], delivered),
+        "report_rate": _figure("report_rate", counts["reported_in_campaign"], delivered),
         "median_minutes": _value_figure(
             "median_minutes", percentile_minutes(histogram, 0.5), denominator=timed_reports
         ),
@@ -918,6 +940,25 @@ def _oldest(*row_lists) -> datetime.datetime | None:
     return min(times) if times else None
 
 
+def _freshness(campaign_rows, year_rows) -> tuple[datetime.datetime | None, bool]:
+    """(the time the figures are as of, whether some of them are still refreshed automatically).
+
+    While rounds are running or recently closed, the worker keeps their rollups and the year's within
+    ``staleness_seconds()`` of the events: the figures are as of the oldest of those rollups. Rounds
+    closed longer ago are not recomputed any more; their old ``computed_at`` would make a live page look
+    stale, so it counts only when every round is settled (then it is the time of the settled figures).
+    """
+    now = timezone.now()
+    live = [
+        row
+        for row in campaign_rows
+        if refreshed_automatically(row["campaign__state"], row["campaign__closed_at"], now=now)
+    ]
+    if live:
+        return _oldest(live, year_rows), True
+    return _oldest(campaign_rows, year_rows), False
+
+
 def _split(rows, dimension: str) -> list[dict]:
     return [row for row in rows if row["dimension"] == dimension]
 
@@ -1028,21 +1069,35 @@ def ward_dashboard(
             order_of=lambda group: _EMPLOYMENT_ORDER.get(group.key, len(_EMPLOYMENT_ORDER)),
             rounds=round_count,
         )
+    as_of, refreshing = _freshness(campaign_rows, year_rows)
+    quarters = _quarter_points(rounds, fiscal_year=fiscal_year)
+    if department is not None:
+        # A round (or quarter) that reached only a few of the department's people would show their own results.
+        for point in [*rounds, *quarters]:
+            if point.delivered < min_size:
+                _withhold(point)
     return Dashboard(
         organization=organization,
         fiscal_year=fiscal_year,
         figures=figures_of(total.counts, year_or_none),
         rounds=rounds,
-        quarters=_quarter_points(rounds, fiscal_year=fiscal_year),
+        quarters=quarters,
         departments=departments,
         positions=positions,
         employment_types=employment_types,
-        computed_at=_oldest(campaign_rows, year_rows),
-        stale_seconds=settings.METRICS_ROLLUP_SECONDS,
+        computed_at=as_of,
+        stale_seconds=staleness_seconds(),
+        refreshing=refreshing,
         department=department,
         fiscal_years=fiscal_years,
         too_small=total.size < min_size,
     )
+
+
+def _withhold(point: RoundPoint) -> None:
+    """Blank a point's figures (its recipient count stays): too few people for their results to be shown."""
+    point.figures = {key: Figure(figure.kpi, None) for key, figure in point.figures.items()}
+    point.withheld = True
 
 
 def _rank_key(row: BreakdownRow) -> tuple:
@@ -1119,6 +1174,8 @@ def _anonymise(row: JointRow) -> None:
         point.figures = _anonymous_figures(point.figures)
         point.title = ""
         point.campaign_public_id = ""
+        # The days a ward's rounds started are a fingerprint of the ward (its drill calendar may be known).
+        point.starts_on = None
         point.delivered = 0
         point.counts = None
 
@@ -1206,11 +1263,13 @@ def joint_view(fiscal_year: int, *, viewer_organizations: set[int]) -> JointView
     for row in rows:
         if not row.is_own:
             _anonymise(row)
+    as_of, refreshing = _freshness(campaign_rows, year_rows)
     return JointView(
         fiscal_year=fiscal_year,
         rows=rows,
         average=average,
-        computed_at=_oldest(campaign_rows, year_rows),
-        stale_seconds=settings.METRICS_ROLLUP_SECONDS,
+        computed_at=as_of,
+        stale_seconds=staleness_seconds(),
+        refreshing=refreshing,
         wards_with_data=len(rows),
     )

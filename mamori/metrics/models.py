@@ -40,6 +40,8 @@ class CampaignRollup(models.Model):
     path = models.CharField(max_length=400, blank=True)
     delivered = models.PositiveIntegerField(default=0)
     reported = models.PositiveIntegerField(default=0)
+    # Reported no later than the campaign's close (every report while it is open): the 期間内 report rate.
+    reported_in_campaign = models.PositiveIntegerField(default=0)
     reported_within_hour = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     clicked = models.PositiveIntegerField(default=0)

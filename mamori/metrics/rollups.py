@@ -16,7 +16,8 @@ their figures until someone asks for a refresh (``refresh_organization``, the pa
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -40,6 +41,8 @@ from mamori.drills.phish_scale import Difficulty, scenario_difficulty
 from mamori.drills.results import HUMAN_FAILURE, RAW_KINDS, REPORTED, STAGES
 from mamori.learning.models import Assignment
 from mamori.metrics.models import CampaignRollup, Dimension, FiscalYearRollup
+
+logger = logging.getLogger(__name__)
 
 # Upper edges (minutes, inclusive) of the time-to-report buckets; one more bucket holds everything later.
 # Fine where it matters (the first hour, the 1-hour rule is the edge at 60), coarse after a day.
@@ -69,9 +72,15 @@ LIVE_STATES = (Campaign.State.SENDING, Campaign.State.RUNNING)
 # How many campaigns one turn of the worker handler refreshes before giving the other handlers a turn.
 BATCH_SIZE = 20
 
+# Called as hook(organization, fiscal_year) after the worker recomputed a fiscal year. The pages register
+# the drawing of the ward dashboard's charts here (MetricsConfig.ready), so that the first visitor after a
+# refresh finds them drawn in the shared cache; the engine itself knows nothing of pages.
+AFTER_REFRESH: list[Callable[[Organization, int], object]] = []
+
 COUNTERS = (
     "delivered",
     "reported",
+    "reported_in_campaign",
     "reported_within_hour",
     "failed",
     "clicked",
@@ -91,6 +100,7 @@ COUNTERS = (
 _FROM_DELIVERIES = (
     "delivered",
     "reported",
+    "reported_in_campaign",
     "failed",
     *(stage.key for stage in STAGES),
     "failed_then_reported",
@@ -131,6 +141,17 @@ def _reported_within(minutes: int) -> Q:
     return REPORTED & Q(sent_at__isnull=False, reported_at__lte=F("sent_at") + datetime.timedelta(minutes=minutes))
 
 
+def _reported_in_campaign(campaign: Campaign) -> Q:
+    """Reported while the campaign was open: no later than its close (any report while it is still open).
+
+    A report that arrives after the campaign closed still counts as a report (resilience, the results
+    page), but not in the 期間内 report rate.
+    """
+    if campaign.closed_at is None:
+        return REPORTED
+    return REPORTED & Q(reported_at__lte=campaign.closed_at)
+
+
 def _failed_before_report() -> Q:
     """Reported at or after one of the person's failures, i.e. after the first of them (then reported)."""
     condition = Q()
@@ -159,6 +180,7 @@ def _delivery_groups(campaign: Campaign, previous: Campaign | None) -> list[dict
     aggregates = {
         "delivered": Count("pk"),
         "reported": Count("pk", filter=REPORTED),
+        "reported_in_campaign": Count("pk", filter=_reported_in_campaign(campaign)),
         "failed": Count("pk", filter=HUMAN_FAILURE),
         "failed_then_reported": Count("pk", filter=HUMAN_FAILURE & _failed_before_report()),
         "reported_without_failure": Count("pk", filter=REPORTED & ~HUMAN_FAILURE),
@@ -532,7 +554,34 @@ def refresh_due_rollups(*, now: datetime.datetime | None = None) -> bool:
         if worker.stop_requested.is_set():
             break
         refresh_fiscal_year(organizations[organization_id], fiscal_year, now=now)
+        for hook in AFTER_REFRESH:
+            try:
+                hook(organizations[organization_id], fiscal_year)
+            except Exception:
+                # The rollup is written; a hook only prepares pages (drawn charts), which draw themselves
+                # anyway. Its failure must not hold up the refresh of the other years.
+                logger.exception("metrics: after-refresh hook %s failed", getattr(hook, "__name__", hook))
     return bool(campaigns or years)
+
+
+def staleness_seconds() -> int:
+    """How far behind the recorded events a figure of a round still refreshed automatically may be.
+
+    A hit is classified (human or automated) TRACKING_CLASSIFY_AFTER_SECONDS after it arrives, at the
+    worker's next poll; the round's rollup is recomputed at the first poll after it is
+    METRICS_ROLLUP_SECONDS old. Worst case: the classification lands just after a refresh, so the figure
+    shows it a full rollup period later. A backlog of due refreshes (more than BATCH_SIZE rounds) adds
+    the time of the refreshes ahead of it.
+    """
+    return settings.TRACKING_CLASSIFY_AFTER_SECONDS + settings.METRICS_ROLLUP_SECONDS + 2 * settings.WORKER_POLL_SECONDS
+
+
+def refreshed_automatically(state: str, closed_at: datetime.datetime | None, *, now: datetime.datetime) -> bool:
+    """Whether the worker still recomputes a round in this state (see ``due_campaigns``)."""
+    if state in LIVE_STATES:
+        return True
+    closed_since = now - datetime.timedelta(days=settings.METRICS_REFRESH_CLOSED_DAYS)
+    return state == Campaign.State.CLOSED and closed_at is not None and closed_at >= closed_since
 
 
 def latest_refresh(organization: Organization) -> datetime.datetime | None:

@@ -10,17 +10,23 @@ number of campaigns, departments or events) and draws its charts server-side (``
 """
 
 import functools
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils import translation
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -42,14 +48,28 @@ from mamori.metrics.forms import PeriodForm
 
 REFRESH_ROLES = (Role.SECURITY_ADMIN,)
 # The columns of the breakdown and ranking tables, in this order.
-BREAKDOWN_KPIS = ("report_rate_1h", "median_minutes", "failure_rate", "report_rate", "failed_then_reported")
+# Participation too: the seed counts non-regular staff, and the employment-type rows show whether they are reached.
+BREAKDOWN_KPIS = (
+    "report_rate_1h",
+    "median_minutes",
+    "failure_rate",
+    "report_rate",
+    "failed_then_reported",
+    "participation",
+)
 # The columns of the tables of rounds and quarters (the charts' data), where they have values.
 TREND_KPIS = ("report_rate_1h", "median_minutes", "failure_rate", "normalised_failure_rate", "participation")
 RANKING_KPIS = ("report_rate_1h", "median_minutes", "failure_rate", "click_rate")
 JOINT_KPIS = ("report_rate_1h", "failure_rate", "drills_per_person", "participation", "median_minutes")
 # The ranking and the joint view offer this fiscal year and the ones before it.
 RECENT_YEARS = 4
-# Drawn charts kept per process: a chart is redrawn only when its figures change (a few KB each).
+# Drawn charts are kept in a file cache shared by the web processes and the worker (``chart_cache``): a
+# chart is redrawn only when its figures change (a few KB each). Bump the version when charts.py changes.
+CHART_VERSION = 2
+CHART_CACHE_SECONDS = 7 * 24 * 3600
+# 23 wards × ~17 charts × 2 languages, the ranking, departments and joint views, with room to spare.
+CHART_CACHE_ENTRIES = 3000
+# Kept for callers of the former per-process cache's size.
 CHART_CACHE_SIZE = 2048
 
 
@@ -79,15 +99,53 @@ class Comparison:
     chart_alt: str
 
 
-@functools.lru_cache(maxsize=CHART_CACHE_SIZE)
+@functools.cache
+def chart_cache() -> BaseCache:
+    """Where drawn charts are kept: ``settings.CACHES["metrics"]`` if the deployment defines one, else a
+    file cache of their own in the data directory.
+
+    Not the default cache: it holds the staff-report rate limits and the roster import progress, and a
+    file cache evicts a random third of its entries when full, so hundreds of charts would push those out.
+    """
+    if "metrics" in settings.CACHES:
+        return caches["metrics"]
+    location = Path(settings.DATA_DIR) / "metrics-charts"
+    return FileBasedCache(
+        str(location), {"TIMEOUT": CHART_CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": CHART_CACHE_ENTRIES}}
+    )
+
+
+def chart_key(parts: tuple) -> str:
+    """The cache key of a chart: a hash of everything its picture depends on."""
+    return "metrics-chart:" + hashlib.sha256(repr((CHART_VERSION, *parts)).encode()).hexdigest()
+
+
+def _cached_chart(parts: tuple, draw) -> str:
+    """A chart's data: URL from the chart cache (shared by the server's processes), drawn on a miss.
+
+    The key is a hash of everything the picture depends on (its figures, labels, target, language and
+    ``CHART_VERSION``), so a changed figure is a new key and a stale chart is never shown; entries expire
+    after ``CHART_CACHE_SECONDS`` so unused ones do not pile up.
+    """
+    key = chart_key(parts)
+    store = chart_cache()
+    uri = store.get(key)
+    if uri is None:
+        uri = draw()
+        store.set(key, uri, CHART_CACHE_SECONDS)
+    return uri
+
+
 def trend_chart_uri(
     points: tuple[tuple[str, float | None], ...], unit: str, target: float | None, title: str, language: str
 ) -> str:
     """A trend chart as a data: URL, drawn once per set of figures (``language`` keys the translated words)."""
-    return charts.data_uri(charts.trend_chart(points, unit=unit, target=target, title=title))
+    return _cached_chart(
+        ("trend", points, unit, target, title, language),
+        lambda: charts.data_uri(charts.trend_chart(points, unit=unit, target=target, title=title)),
+    )
 
 
-@functools.lru_cache(maxsize=CHART_CACHE_SIZE)
 def comparison_chart_uri(
     rows: tuple[tuple[str, float | None], ...],
     unit: str,
@@ -97,8 +155,12 @@ def comparison_chart_uri(
     language: str,
 ) -> str:
     """A comparison chart as a data: URL, drawn once per set of figures."""
-    drawing = charts.comparison_chart(rows, unit=unit, target=target, average=average, highlighted=highlighted)
-    return charts.data_uri(drawing)
+    return _cached_chart(
+        ("comparison", rows, unit, target, average, tuple(sorted(highlighted)), language),
+        lambda: charts.data_uri(
+            charts.comparison_chart(rows, unit=unit, target=target, average=average, highlighted=highlighted)
+        ),
+    )
 
 
 def _short_label(point: kpis.RoundPoint) -> str:
@@ -158,9 +220,33 @@ def quarter_charts(dashboard: kpis.Dashboard) -> list[KpiCard]:
     return cards
 
 
-def freshness(computed_at, stale_seconds: int) -> dict:
-    """「集計日時 …（最大N分遅れ）」 for the page; minutes rounded up so the promise is never understated."""
-    return {"computed_at": computed_at, "stale_minutes": max(1, -(-stale_seconds // 60))}
+def warm_dashboard_charts(organization, fiscal_year: int) -> int:
+    """Draw the ward dashboard's charts into the shared cache in every language; returns the charts drawn or found.
+
+    Called by the worker after it recomputed the year (``rollups.AFTER_REFRESH``): the next visitor's page
+    then only reads them. Three queries per language; charts whose figures did not change are found as they are.
+    """
+    charts_ready = 0
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            dashboard = kpis.ward_dashboard(organization, fiscal_year)
+            charts_ready += sum(1 for card in kpi_cards(dashboard) if card.chart_uri)
+            charts_ready += len(quarter_charts(dashboard))
+    return charts_ready
+
+
+def freshness(computed_at, stale_seconds: int, refreshing: bool = True) -> dict:
+    """「集計日時 …（最大N分遅れ）」 for the page; minutes rounded up so the promise is never understated.
+
+    ``refreshing`` is False when every round shown is settled (closed longer than
+    METRICS_REFRESH_CLOSED_DAYS ago): the worker no longer recomputes them, so no lag is promised.
+    """
+    return {
+        "computed_at": computed_at,
+        "stale_minutes": max(1, -(-stale_seconds // 60)),
+        "refreshing": refreshing,
+        "closed_days": settings.METRICS_REFRESH_CLOSED_DAYS,
+    }
 
 
 def _columns(keys: tuple[str, ...]) -> list[kpis.Kpi]:
@@ -181,16 +267,28 @@ def cells(figures: dict[str, kpis.Figure], columns: list[kpis.Kpi]) -> SafeStrin
     """A table row's ``<td>``s in the columns' order, each figure with its traffic light when it has a target.
 
     Built here rather than by an include per cell: a ward's tables hold hundreds of cells, and the template
-    include per cell was most of the page's time.
+    include per cell was most of the page's time. The four traffic lights are rendered once per language.
     """
+    lights = _traffic_lights(get_language())
     rendered = []
     for kpi in columns:
-        figure = figures.get(kpi.key) or kpis.Figure(kpi=kpi, value=None)
-        if kpi.target is not None and figure.value is not None:
-            rendered.append(format_html('<td class="number">{} {}</td>', figure.display, status_html(figure)))
+        figure = figures.get(kpi.key)
+        display = escape(figure.display if figure is not None else kpis.format_number(None, kpi.unit))
+        if kpi.target is not None and figure is not None and figure.value is not None:
+            rendered.append(f'<td class="number">{display} {lights[figure.status]}</td>')
         else:
-            rendered.append(format_html('<td class="number">{}</td>', figure.display))
-    return format_html_join("", "{}", ((cell,) for cell in rendered))
+            rendered.append(f'<td class="number">{display}</td>')
+    # Every part is escaped above or is the fixed markup of status_html.
+    return mark_safe("".join(rendered))  # noqa: S308
+
+
+@functools.cache
+def _traffic_lights(language: str | None) -> dict[str, SafeString]:
+    """status → its traffic light's HTML in ``language`` (the figure only decides the status)."""
+    return {
+        status: status_html(kpis.Figure(kpi=kpis.KPIS["report_rate_1h"], value=None, status=status))
+        for status in kpis.STATUS_LABELS
+    }
 
 
 def columns_with_values(points: list[kpis.RoundPoint], columns: list[kpis.Kpi]) -> list[kpis.Kpi]:
@@ -241,7 +339,7 @@ def _dashboard_context(request, form: PeriodForm, dashboard: kpis.Dashboard) -> 
         "departments": table(dashboard.departments, breakdown_columns),
         "positions": table(dashboard.positions, breakdown_columns),
         "employment_types": table(dashboard.employment_types, breakdown_columns),
-        "freshness": freshness(dashboard.computed_at, dashboard.stale_seconds),
+        "freshness": freshness(dashboard.computed_at, dashboard.stale_seconds, dashboard.refreshing),
         "min_group_size": settings.METRICS_MIN_GROUP_SIZE,
         "may_refresh": tenancy(request).has_role(*REFRESH_ROLES),
     }
@@ -386,6 +484,6 @@ def joint(request):
             "rows": [(joint_label(row), row, cells(row.figures, columns)) for row in view.rows],
             "average": cells(view.average, columns),
             "charts": [joint_chart(view, key) for key in JOINT_KPIS if key in kpis.KPIS] if view.rows else [],
-            "freshness": freshness(view.computed_at, view.stale_seconds),
+            "freshness": freshness(view.computed_at, view.stale_seconds, view.refreshing),
         },
     )

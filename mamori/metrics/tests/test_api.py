@@ -50,6 +50,9 @@ class DashboardAPITests(MetricsAPITestCase):
         self.assertIn(str(self.tax.public_id), [row["key"] for row in body["departments"]])
         self.assertTrue(body["employment_types"])
         self.assertIsNotNone(body["computed_at"])
+        # The round closed just now: still recomputed by the worker, within the stated lag.
+        self.assertTrue(body["refreshing"])
+        self.assertEqual(body["stale_seconds"], rollups.staleness_seconds())
         self.assertNotIn(STAFF_NAME, response.content.decode())
 
     def test_a_manager_s_token_gets_his_sub_tree_only(self):

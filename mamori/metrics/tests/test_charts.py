@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 from django.test import SimpleTestCase
 from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Ellipse, Line, PolyLine, Rect, String
 
 from mamori.metrics import charts
 
@@ -131,6 +132,36 @@ class RenderingTests(SimpleTestCase):
         document = base64.b64decode(uri.split(",", 1)[1]).decode()
         self.assertEqual(parse_svg(document).find(f"{SVG}title").text, "推移 <&>")
         self.assertIn("Noto Sans CJK JP", document)
+
+
+class DirectSvgTests(SimpleTestCase):
+    """The SVG is written directly from the drawing's shapes, y flipped to SVG's downward axis."""
+
+    def test_shapes_keep_their_place_colour_and_dashes(self):
+        drawing = charts.Chart(200, 100, "図")
+        drawing.add(Rect(10, 20, 30, 40, fillColor=charts.BAR, strokeColor=None))
+        drawing.add(Line(0, 10, 200, 10, strokeColor=charts.TARGET, strokeWidth=1, strokeDashArray=[4, 2]))
+        drawing.add(PolyLine([0, 0, 50, 100], strokeColor=charts.LINE, strokeWidth=1.5))
+        drawing.add(String(5, 90, "目標 <3%> & 区", fontName=charts.japanese_font(), fontSize=9, textAnchor="end"))
+
+        root = parsed(drawing)
+
+        rect = root.find(f"{SVG}rect")
+        self.assertEqual([rect.get(name) for name in ("x", "y", "width", "height")], ["10", "40", "30", "40"])
+        self.assertEqual((rect.get("fill"), rect.get("stroke")), ("#8fb3d9", "none"))
+        line = root.find(f"{SVG}line")
+        self.assertEqual((line.get("y1"), line.get("y2"), line.get("stroke-dasharray")), ("90", "90", "4 2"))
+        self.assertEqual(root.find(f"{SVG}polyline").get("points"), "0,100 50,0")
+        text = root.find(f"{SVG}text")
+        self.assertEqual((text.text, text.get("y"), text.get("text-anchor")), ("目標 <3%> & 区", "10", "end"))
+        self.assertIn("Noto Sans CJK JP", text.get("font-family"))
+        self.assertEqual(root.find(f"{SVG}title").text, "図")
+
+    def test_a_drawing_with_another_kind_of_shape_goes_through_renderSVG(self):
+        drawing = charts.Chart(100, 50)
+        drawing.add(Ellipse(50, 25, 20, 10))
+
+        self.assertIsNotNone(parsed(drawing).find(f".//{SVG}ellipse"))
 
 
 class FormattingTests(SimpleTestCase):

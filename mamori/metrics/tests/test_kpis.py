@@ -3,12 +3,14 @@
 import datetime
 
 from django.test import SimpleTestCase, TestCase, override_settings
+from django.utils import timezone
 
-from mamori.core.models import Organization
+from mamori.core.models import Organization, Person
 from mamori.core.tests.makers import make_department, make_organization, make_person
 from mamori.drills.models import Campaign
 from mamori.drills.tests.makers import make_scenario
 from mamori.metrics import kpis, rollups
+from mamori.metrics.models import CampaignRollup, FiscalYearRollup
 from mamori.metrics.rollups import HISTOGRAM_BUCKETS, HISTOGRAM_EDGES_MINUTES
 from mamori.metrics.tests.rollup_builders import deliver, launched_campaign
 
@@ -163,11 +165,33 @@ class WardFiguresTests(TestCase):
         self.assertEqual(quarters[1].figures["report_rate_1h"].value, 70.0)
         self.assertEqual(quarters[1].delivered, 20)
 
+    @override_settings(METRICS_ROLLUP_SECONDS=300, TRACKING_CLASSIFY_AFTER_SECONDS=120, WORKER_POLL_SECONDS=2)
     def test_freshness_is_stated(self):
         dashboard = kpis.ward_dashboard(self.ward, 2026)
         self.assertIsNotNone(dashboard.computed_at)
-        self.assertEqual(dashboard.stale_seconds, 300)
+        # Classification delay + rollup period + two worker polls: the worst case of a live round.
+        self.assertEqual(dashboard.stale_seconds, 424)
+        self.assertTrue(dashboard.refreshing)
         self.assertEqual(dashboard.fiscal_years, [2026])
+
+    def test_a_settled_round_does_not_make_the_live_figures_look_old(self):
+        campaigns = list(Campaign.objects.filter(organization=self.ward).order_by("round_number"))
+        long_ago = timezone.now() - datetime.timedelta(days=200)
+        Campaign.objects.filter(pk=campaigns[0].pk).update(closed_at=long_ago)
+        CampaignRollup.objects.filter(campaign=campaigns[0]).update(computed_at=long_ago)
+        live_time = timezone.now() - datetime.timedelta(minutes=3)
+        CampaignRollup.objects.exclude(campaign=campaigns[0]).update(computed_at=live_time)
+        FiscalYearRollup.objects.update(computed_at=live_time)
+
+        dashboard = kpis.ward_dashboard(self.ward, 2026)
+
+        self.assertEqual(dashboard.computed_at, live_time)
+        self.assertTrue(dashboard.refreshing)
+
+        Campaign.objects.filter(organization=self.ward).update(closed_at=long_ago)
+        settled = kpis.ward_dashboard(self.ward, 2026)
+        self.assertEqual(settled.computed_at, long_ago)
+        self.assertFalse(settled.refreshing)
 
     def test_a_year_without_drills_has_no_values(self):
         dashboard = kpis.ward_dashboard(self.ward, 2024)
@@ -262,6 +286,29 @@ class SmallGroupTests(TestCase):
         small = kpis.ward_dashboard(self.ward, 2026, department=self.hoken, min_size=5)
         self.assertTrue(small.too_small)
 
+    def test_a_round_that_reached_few_of_a_department_is_withheld_in_its_view(self):
+        # Round 2 (the next quarter) reaches only three of 総務部's eight people.
+        second = launched_campaign(self.ward, 2)
+        people = Person.objects.filter(department=self.soumu).order_by("name")[:3]
+        for person in people:
+            deliver(second, person, reported_at=minutes)
+        rollups.refresh_organization(self.ward, 2026)
+
+        dashboard = kpis.ward_dashboard(self.ward, 2026, department=self.soumu.parent, min_size=5)
+
+        first_round, second_round = dashboard.rounds
+        self.assertFalse(first_round.withheld)
+        self.assertEqual(first_round.figures["report_rate_1h"].numerator, 1)
+        self.assertTrue(second_round.withheld)
+        self.assertEqual(second_round.delivered, 3)
+        self.assertTrue(all(figure.value is None for figure in second_round.figures.values()))
+        self.assertEqual([quarter.withheld for quarter in dashboard.quarters], [False, True])
+        self.assertTrue(dashboard.withheld_points)
+        # The year's figures still count every round: 4 of 11 deliveries reported within the hour.
+        self.assertEqual(dashboard.figures["report_rate_1h"].numerator, 4)
+        # The whole ward's view shows every round.
+        self.assertFalse(any(point.withheld for point in kpis.ward_dashboard(self.ward, 2026, min_size=5).rounds))
+
     @override_settings(METRICS_MIN_GROUP_SIZE=5)
     def test_positions_and_employment_types_fold_into_other(self):
         dashboard = kpis.ward_dashboard(self.ward, 2026)
@@ -270,6 +317,29 @@ class SmallGroupTests(TestCase):
 
 
 class BreakdownTests(TestCase):
+    def test_participation_counts_non_regular_staff_and_shows_them_in_their_own_row(self):
+        ward = make_organization("ward-n", "N区")
+        campaign = launched_campaign(ward, 1)
+        regular = [make_person(ward, f"正規{number}", created_at=LONG_AGO) for number in range(6)]
+        non_regular = [
+            make_person(
+                ward, f"会計年度{number}", employment_type=Person.EmploymentType.FISCAL_YEAR, created_at=LONG_AGO
+            )
+            for number in range(6)
+        ]
+        for person in [*regular, *non_regular[:5]]:  # one 会計年度任用職員 never received a drill
+            deliver(campaign, person)
+        rollups.refresh_organization(ward, 2026)
+
+        dashboard = kpis.ward_dashboard(ward, 2026, min_size=5)
+
+        participation = dashboard.figures["participation"]
+        self.assertEqual((participation.numerator, participation.denominator), (11, 12))
+        self.assertEqual(participation.status, "warn")  # 91.7%: below the seed's 98%
+        rows = {row.key: row.figures["participation"] for row in dashboard.employment_types}
+        self.assertEqual((rows["fiscal_year"].numerator, rows["fiscal_year"].denominator), (5, 6))
+        self.assertEqual((rows["regular"].numerator, rows["regular"].denominator), (6, 6))
+
     def test_small_positions_fold_into_other_with_their_complement(self):
         ward = make_organization("ward-p", "P区")
         campaign = launched_campaign(ward, 1)
@@ -361,10 +431,12 @@ class JointViewTests(TestCase):
             if row.is_own:
                 self.assertEqual((figure.numerator, figure.denominator, row.size, point.delivered), (1, 4, 4, 4))
                 self.assertTrue(point.campaign_public_id)
+                self.assertIsNotNone(point.starts_on)
             else:
                 self.assertIsNotNone(figure.value)
                 self.assertEqual((figure.numerator, figure.denominator, row.size, point.delivered), (None, None, 0, 0))
                 self.assertEqual((point.title, point.campaign_public_id, point.counts), ("", "", None))
+                self.assertIsNone(point.starts_on)
                 self.assertIsNone(row.figures["automated_hits"].value)
                 self.assertIsNone(point.figures["participation"].denominator)
         self.assertIsNone(view.average["automated_hits"].value)

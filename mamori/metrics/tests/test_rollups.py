@@ -12,7 +12,7 @@ from mamori.core.models import Person
 from mamori.core.tests.makers import make_department, make_organization, make_person
 from mamori.drills.models import Campaign, Event
 from mamori.learning.models import Assignment, Completion, Module
-from mamori.metrics import rollups
+from mamori.metrics import kpis, rollups
 from mamori.metrics.models import CampaignRollup, Dimension, FiscalYearRollup
 from mamori.metrics.tests.rollup_builders import deliver, hit, launched_campaign
 
@@ -52,6 +52,36 @@ class CampaignCountsTests(TestCase):
         self.assertEqual(total.report_histogram[edges.index(60)], 1)
         self.assertEqual(total.report_histogram[edges.index(90)], 1)
         self.assertEqual(sum(total.report_histogram), 3)
+
+    def test_the_in_campaign_report_rate_stops_at_the_close_and_the_late_report_still_counts_as_a_report(self):
+        # SENT is 2026-06-01 10:00 JST; the campaign closed two days later.
+        closed_at = datetime.datetime(2026, 6, 3, 10, 0, tzinfo=datetime.UTC)
+        Campaign.objects.filter(pk=self.campaign.pk).update(closed_at=closed_at)
+        self.campaign.refresh_from_db()
+        people = self.people
+        deliver(self.campaign, people[0], reported_at=5 * minutes)
+        on_the_close = closed_at - datetime.datetime(2026, 6, 1, 1, 0, tzinfo=datetime.UTC)
+        deliver(self.campaign, people[1], reported_at=on_the_close)
+        deliver(self.campaign, people[2], reported_at=on_the_close + seconds, first_clicked_at=minutes)
+        deliver(self.campaign, people[3])
+        rollups.refresh_campaign(self.campaign)
+        total = total_of(self.campaign)
+        self.assertEqual((total.reported, total.reported_in_campaign), (3, 2))
+
+        dashboard = kpis.ward_dashboard(self.ward, 2026)
+        self.assertEqual(dashboard.figures["report_rate"].numerator, 2)
+        self.assertEqual(dashboard.figures["report_rate"].value, 50.0)
+        # The late reporter still reported after clicking: the resilience ratio counts every report.
+        self.assertEqual(dashboard.figures["resilience"].value, 3.0)
+        self.assertEqual(dashboard.figures["failed_then_reported"].value, 100.0)
+
+    def test_while_a_campaign_is_open_every_report_is_in_it(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(state=Campaign.State.RUNNING, closed_at=None)
+        self.campaign.refresh_from_db()
+        deliver(self.campaign, self.people[0], reported_at=datetime.timedelta(days=30))
+        rollups.refresh_campaign(self.campaign)
+        total = total_of(self.campaign)
+        self.assertEqual((total.reported, total.reported_in_campaign), (1, 1))
 
     def test_only_sent_deliveries_count(self):
         deliver(self.campaign, self.people[0])
@@ -315,3 +345,22 @@ class WorkerTests(TestCase):
     def test_refresh_organization_does_every_launched_campaign_and_the_year(self):
         self.assertEqual(rollups.refresh_organization(self.ward, 2026), 2)
         self.assertTrue(FiscalYearRollup.objects.filter(organization=self.ward, fiscal_year=2026).exists())
+
+    def test_a_failing_after_refresh_hook_is_logged_and_the_years_are_still_refreshed(self):
+        other = make_organization("ward-w2", "W2区")
+        deliver(launched_campaign(other, 1, state=Campaign.State.RUNNING), make_person(other, "職員"))
+        called = []
+
+        def broken_hook(organization, fiscal_year):
+            called.append(organization.pk)
+            raise RuntimeError("chart drawing failed")
+
+        rollups.AFTER_REFRESH.append(broken_hook)
+        self.addCleanup(rollups.AFTER_REFRESH.remove, broken_hook)
+
+        with self.assertLogs("mamori.metrics.rollups", level="ERROR") as logs:
+            rollups.refresh_due_rollups()
+
+        self.assertEqual(sorted(called), sorted([self.ward.pk, other.pk]))
+        self.assertEqual(FiscalYearRollup.objects.filter(dimension=Dimension.TOTAL).count(), 2)
+        self.assertIn("broken_hook", logs.output[0])

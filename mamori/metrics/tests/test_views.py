@@ -3,18 +3,22 @@
 import base64
 import datetime
 import re
+import uuid
 
+from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from mamori.core.models import AuditEntry, Membership, Organization, Person
 from mamori.core.tests.base import BaseTestCase
 from mamori.core.tests.makers import make_department, make_organization, make_person, make_user
 from mamori.drills.models import Campaign
-from mamori.metrics import kpis, rollups
-from mamori.metrics.models import CampaignRollup
+from mamori.metrics import charts, kpis, rollups, views
+from mamori.metrics.models import CampaignRollup, FiscalYearRollup
 from mamori.metrics.tests.rollup_builders import deliver, launched_campaign
 
 MINUTES = datetime.timedelta(minutes=1)
@@ -132,13 +136,30 @@ class DashboardTests(MetricsTestCase):
         # The same figures as a table, for screen readers and for copying.
         self.assertContains(response, "実施回ごとの数値")
 
+    @override_settings(METRICS_ROLLUP_SECONDS=300, TRACKING_CLASSIFY_AFTER_SECONDS=120, WORKER_POLL_SECONDS=2)
     def test_it_states_when_the_figures_were_computed_and_how_stale_they_may_be(self):
         computed_at = datetime.datetime(2026, 6, 2, 1, 30, tzinfo=datetime.UTC)
         CampaignRollup.objects.update(computed_at=computed_at)
 
         response = self.get(self.URL, fy=2026)
 
-        self.assertContains(response, "集計日時 2026年6月2日 10:30（最大5分遅れ）")
+        # The round closed just now, so the worker still recomputes it: 120 s to classify a hit, 300 s until
+        # the next refresh, two polls of 2 s = 424 s, stated rounded up.
+        self.assertContains(response, "集計日時 2026年6月2日 10:30（最大8分遅れ）")
+        self.assertContains(response, "終了から14日以内の訓練は、ワーカーが定期的に集計し直します")
+
+    @override_settings(METRICS_REFRESH_CLOSED_DAYS=14)
+    def test_rounds_closed_long_ago_are_stated_as_settled(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            closed_at=datetime.datetime(2026, 6, 5, tzinfo=datetime.UTC)
+        )
+        CampaignRollup.objects.update(computed_at=datetime.datetime(2026, 6, 19, 1, 30, tzinfo=datetime.UTC))
+        rollups.refresh_due_rollups()  # the worker leaves a settled round alone
+
+        response = self.get(self.URL, fy=2026)
+
+        self.assertContains(response, "集計日時 2026年6月19日 10:30（終了した訓練の数値）")
+        self.assertNotContains(response, "分遅れ")
 
     def test_before_anything_is_computed_it_says_so(self):
         response = self.get(self.URL, fy=2025)
@@ -234,6 +255,72 @@ class DashboardTests(MetricsTestCase):
         return match.group(1)
 
 
+class ChartCacheTests(SimpleTestCase):
+    """Charts are kept in Django's cache (shared by the server's processes), keyed by their figures."""
+
+    def test_a_chart_is_drawn_once_per_set_of_figures_and_shared_through_the_cache(self):
+        drawn = []
+
+        def draw(label):
+            def drawing():
+                drawn.append(label)
+                return f"data:image/svg+xml;base64,{label}"
+
+            return drawing
+
+        parts = ("trend", (("第1回", 22.7), ("第2回", 7.3)), "percent", 3, "", f"test-{uuid.uuid4()}")
+        first = views._cached_chart(parts, draw("a"))
+        again = views._cached_chart(parts, draw("b"))
+        changed = views._cached_chart((*parts[:1], (("第1回", 22.7), ("第2回", 7.4)), *parts[2:]), draw("c"))
+
+        self.assertEqual((first, again), ("data:image/svg+xml;base64,a",) * 2)
+        self.assertEqual(changed, "data:image/svg+xml;base64,c")
+        self.assertEqual(drawn, ["a", "c"])
+        # Another process reads the same entry: it is in the shared file cache, not in this process's memory.
+        self.assertEqual(views.chart_cache().get(views.chart_key(parts)), first)
+        # Not in the default cache, whose rate-limit counters a full file cache would evict.
+        self.assertIsNone(caches["default"].get(views.chart_key(parts)))
+        self.assertIsInstance(views.chart_cache(), FileBasedCache)
+
+    def test_the_page_s_charts_are_the_ones_drawn_from_its_figures(self):
+        points = (("第1回", 50.0),)
+        uri = views.trend_chart_uri(points, "percent", 80, "", "ja")
+
+        self.assertEqual(uri, charts.data_uri(charts.trend_chart(points, unit="percent", target=80)))
+
+
+class ChartWarmingTests(MetricsTestCase):
+    def chart_keys(self) -> list[str]:
+        """The cache keys of the dashboard's 1-hour report rate chart, in Japanese and in English."""
+        keys = []
+        kpi = kpis.KPIS["report_rate_1h"]
+        for language in ("ja", "en"):
+            with translation.override(language):
+                dashboard = kpis.ward_dashboard(self.ward_a, 2026)
+                self.assertEqual(len(dashboard.rounds), 2)
+                points = views.trend_points(dashboard.rounds, kpi.key)
+                keys.append(views.chart_key(("trend", points, kpi.unit, kpi.target, "", language)))
+        return keys
+
+    def test_the_worker_draws_the_dashboard_s_charts_after_a_refresh(self):
+        self.assertIn(views.warm_dashboard_charts, rollups.AFTER_REFRESH)
+        campaign = run_round(self.ward_a, 2, self.people[:6])
+        Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.RUNNING, closed_at=None)
+        rollups.refresh_due_rollups()
+        keys = self.chart_keys()
+        # The figures may have been drawn before (the cache outlives a test): forget them, let the rollups
+        # age and have the worker refresh them again.
+        views.chart_cache().delete_many(keys)
+        long_ago = timezone.now() - datetime.timedelta(hours=1)
+        CampaignRollup.objects.update(computed_at=long_ago)
+        FiscalYearRollup.objects.update(computed_at=long_ago)
+
+        rollups.refresh_due_rollups()
+
+        for key in keys:
+            self.assertTrue(views.chart_cache().get(key, "").startswith("data:image/svg+xml;base64,"))
+
+
 class RefreshTests(MetricsTestCase):
     URL = "/metrics/refresh/"
 
@@ -292,6 +379,19 @@ class DepartmentViewTests(MetricsTestCase):
         self.assertNotContains(response, "今すぐ再集計")
         # His six staff: every other one reported within the hour.
         self.assertContains(response, "3 / 6")
+
+    def test_a_round_that_reached_only_a_few_of_his_staff_is_shown_without_figures(self):
+        staff = [person for person in self.people if person.department_id == self.general_affairs.pk]
+        run_round(self.ward_a, 2, staff[:2])  # both report; 1 of 2 clicks
+        rollups.refresh_organization(self.ward_a, 2026)
+
+        response = self.get(self.URL, self.manager, fy=2026)
+
+        self.assertContains(response, "個人が特定されないよう数値を「－」で示します")
+        rounds = {point.round_number: point for point in response.context["dashboard"].rounds}
+        self.assertTrue(rounds[2].withheld)
+        self.assertIsNone(rounds[2].figures["report_rate_1h"].value)
+        self.assertNotIn("%", response.context["rounds"][1][1])  # every cell of round 2 is 「－」
 
     def test_a_manager_sees_a_round_only_once_it_is_closed(self):
         # Round 1 is closed; round 2 is still running. Its figures would let a manager warn his staff.
