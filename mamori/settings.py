@@ -329,3 +329,25 @@ if max(TRACKING_TRAP_WINDOW_SECONDS, TRACKING_CONFIRM_WINDOW_SECONDS) > TRACKING
         "TRACKING_CLASSIFY_AFTER_SECONDS must be at least the trap and confirmation windows: "
         "a hit is classified only once the hits that decide it can have arrived"
     )
+
+# Metrics (mamori.metrics, docs/metrics.md). Dashboards read rollups that the worker recomputes for campaigns
+# that are sending, running or closed within METRICS_REFRESH_CLOSED_DAYS, once their rollup is this old. A figure
+# on a page may lag the events by TRACKING_CLASSIFY_AFTER_SECONDS (a hit waits to be classified) + this period
+# + two worker polls; the page states that bound (mamori.metrics.kpis).
+METRICS_ROLLUP_SECONDS = envint("METRICS_ROLLUP_SECONDS", 300)
+METRICS_REFRESH_CLOSED_DAYS = envint("METRICS_REFRESH_CLOSED_DAYS", 14)
+# Departments, positions and employment types with fewer people than this are merged (into the parent
+# department or 「その他」) in breakdowns and rankings, so that no one's own result can be read off.
+METRICS_MIN_GROUP_SIZE = envint("METRICS_MIN_GROUP_SIZE", 5)
+
+# Incidents (mamori.incidents, docs/incidents.md).
+# Evidence files larger than this are refused (disk and memory images stay offline, registered by hash).
+INCIDENTS_EVIDENCE_MAX_BYTES = envint("INCIDENTS_EVIDENCE_MAX_BYTES", 200 * 1024 * 1024)
+# The major-incident rule (重大インシデント): at least this many personal records, or a service stop this long.
+INCIDENTS_MAJOR_RECORDS = envint("INCIDENTS_MAJOR_RECORDS", 1000)
+INCIDENTS_MAJOR_OUTAGE_HOURS = envint("INCIDENTS_MAJOR_OUTAGE_HOURS", 24)
+# 個人情報保護委員会への速報 (規則第44条第1項 "速やかに"; the PPC guideline reads it as about 3 to 5 days): due at
+# the end of this day, the day the ward knew (detection, JST) being day 1. See mamori/incidents/legal_clock.py.
+INCIDENTS_PPC_PRELIMINARY_DAYS = envint("INCIDENTS_PPC_PRELIMINARY_DAYS", 3)
+# The KGI: mean time from detection to close, in hours (seed 003: ≤ 24 h).
+INCIDENTS_MTTR_TARGET_HOURS = envint("INCIDENTS_MTTR_TARGET_HOURS", 24)
