@@ -5,7 +5,7 @@
 # Create .venv, install mamori, prepare SQLite and the demo ward, start everything (Ctrl-C stops all).
 demo:
 	bash scripts/setup-venv.sh
-	bash scripts/debian-packages.sh gettext
+	bash scripts/debian-packages.sh gettext fonts-ipaexfont-gothic
 	bash scripts/compile-messages.sh
 	.venv/bin/mamori demo
 

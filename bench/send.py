@@ -24,9 +24,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import ROOT, mamori_environment, manage, reset_database, setup_django
+
 SBIN = "/usr/sbin"
 TARGET_MAILS_PER_S = 1000
 TARGET_RATIO = 0.30
@@ -64,45 +64,6 @@ def ensure_postfix_tools() -> None:
     print("installing postfix for smtp-sink/smtp-source (the daemon is not started) …", flush=True)
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
     subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], check=True, env=environment)
-
-
-def reset_database(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        Path(parts.path).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def mamori_environment(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MAMORI_TESTING": "1",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def migrate(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "mamori", "migrate", "-v", "0"], check=True, cwd=ROOT, env=mamori_environment(url)
-    )
-
-
-def setup_django(url: str) -> None:
-    os.environ.update(mamori_environment(url))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def make_campaign(port: int, recipients: int, *, round_number: int, rate: int):
@@ -265,7 +226,7 @@ def main() -> None:
     args = parse_args()
     ensure_postfix_tools()
     reset_database(args.database_url)
-    migrate(args.database_url)
+    manage(args.database_url, "migrate", "-v", "0")
     setup_django(args.database_url)
     port = free_port()
     sink = subprocess.Popen([tool("smtp-sink"), "-u", "nobody", f"127.0.0.1:{port}", "1024"])

@@ -32,9 +32,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import ROOT, libpq_url, mamori_environment, manage, reset_database, setup_django
+
 BENCH = Path(__file__).resolve().parent
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -137,55 +137,6 @@ def ensure_wrk() -> str:
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, env=environment)
     return shutil.which("wrk") or "wrk"
-
-
-def reset_database(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        Path(parts.path).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    with psycopg.connect(libpq_url(url, "postgres"), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def libpq_url(url: str, database: str | None = None) -> str:
-    parts = urlsplit(url)
-    if database is not None:
-        parts = parts._replace(path=f"/{database}")
-    return parts._replace(scheme="postgresql").geturl()
-
-
-def mamori_environment(url: str, data_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MAMORI_TESTING": "1",
-        "MAMORI_DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def manage(url: str, data_dir: Path, *arguments: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "mamori", *arguments],
-        check=True,
-        cwd=ROOT,
-        env=mamori_environment(url, data_dir),
-    )
-
-
-def setup_django(url: str, data_dir: Path) -> None:
-    os.environ.update(mamori_environment(url, data_dir))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def make_running_campaign(size: int, round_number: int) -> list[str]:
@@ -426,8 +377,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="mamori-bench-tracking-"))
     data_dir = workdir / "data"
     reset_database(args.database_url)
-    manage(args.database_url, data_dir, "migrate", "-v", "0")
-    manage(args.database_url, data_dir, "collectstatic", "--noinput", "-v", "0")
+    manage(args.database_url, "migrate", "-v", "0", data_dir=data_dir)
+    manage(args.database_url, "collectstatic", "--noinput", "-v", "0", data_dir=data_dir)
     setup_django(args.database_url, data_dir)
     started = time.perf_counter()
     small = make_running_campaign(args.small, round_number=1)

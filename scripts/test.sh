@@ -54,8 +54,9 @@ fi
 
 bash scripts/setup-venv.sh test
 # Browser tests drive Debian's Chromium (Playwright downloads no browser here); the CJK font renders Japanese;
-# gettext compiles the translation catalogs; the report-mailbox tests run a private Dovecot.
-bash scripts/debian-packages.sh chromium fonts-noto-cjk gettext dovecot-imapd
+# gettext compiles the translation catalogs; the report-mailbox tests run a private Dovecot; IPAex Gothic is
+# the Japanese font embedded in the metrics PDF report.
+bash scripts/debian-packages.sh chromium fonts-noto-cjk gettext dovecot-imapd fonts-ipaexfont-gothic
 bash scripts/compile-messages.sh
 
 export DJANGO_SETTINGS_MODULE=mamori.test_settings

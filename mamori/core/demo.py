@@ -368,12 +368,18 @@ class DemoLogin:
 DEMO_LOGINS = [
     ("admin", Membership.Role.SECURITY_ADMIN, "デモ管理者"),
     ("auditor", Membership.Role.AUDITOR, "デモ監査担当"),
+    # The 23-ward comparison (指標 › 23区の比較): デモ区 by name, the made-up neighbour wards anonymised.
+    ("joint", Membership.Role.JOINT_ADMIN, "デモ共同管理者"),
 ]
 
 
 def prepare_demo() -> list[DemoLogin]:
     """Seed デモ区 and give the demo logins fresh passwords."""
     ward = seed_demo_ward()
+    # Imported here: the synthetic outcomes reuse this module's tree and names (a top-level import would cycle).
+    from mamori.metrics.synthetic import seed_demo_outcomes
+
+    seed_demo_outcomes(ward)
     return [
         DemoLogin(username, reset_demo_login(ward, username, role, label), role, role in Membership.MFA_ROLES)
         for username, role, label in DEMO_LOGINS

@@ -78,6 +78,13 @@ class DemoSeedTests(BaseTestCase):
             self.assertIsNotNone(user, login.username)
             self.assertTrue(user.memberships.filter(organization=self.ward, role=login.role).exists())
 
+    def test_the_joint_login_is_a_joint_admin_of_the_demo_ward_and_must_enrol_mfa(self):
+        joint = self.logins["joint"]
+        self.assertEqual(joint.role, Membership.Role.JOINT_ADMIN)
+        self.assertTrue(joint.needs_mfa)
+        user = authenticate(username=joint.username, password=joint.password)
+        self.assertTrue(user.memberships.filter(organization=self.ward, role=Membership.Role.JOINT_ADMIN).exists())
+
     def test_each_start_issues_new_passwords(self):
         old_password = self.logins["admin"].password
         new_password = {login.username: login for login in prepare_demo()}["admin"].password
@@ -99,6 +106,7 @@ class SeedDemoCommandTests(BaseTestCase):
         self.assertIn("デモ区を用意しました", output.getvalue())
         self.assertRegex(output.getvalue(), r"admin\s+パスワード \S+.*二要素認証（TOTP）の登録")
         self.assertRegex(output.getvalue(), r"auditor\s+パスワード \S+")
+        self.assertRegex(output.getvalue(), r"joint\s+パスワード \S+.*二要素認証（TOTP）の登録")
 
     @override_settings(DEMO=False, DEBUG=False)
     def test_it_refuses_outside_demo_mode(self):
