@@ -10,6 +10,11 @@ import datetime
 from django.conf import settings
 
 
+def rule() -> dict[str, str | int]:
+    """The two thresholds as pages word them: 「個人情報 1,000 件以上」「サービス停止 24 時間以上」."""
+    return {"records": f"{settings.INCIDENTS_MAJOR_RECORDS:,}", "hours": settings.INCIDENTS_MAJOR_OUTAGE_HOURS}
+
+
 def outage_duration(
     started_at: datetime.datetime | None, ended_at: datetime.datetime | None, now: datetime.datetime
 ) -> datetime.timedelta | None:

@@ -6,6 +6,8 @@ change nothing of ward A. New routes are swept automatically; a route with a par
 fill fails until a sample is added to ``SAMPLES`` below.
 """
 
+import datetime
+
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -14,6 +16,7 @@ from mamori.accounts.models import APIToken
 from mamori.api import api
 from mamori.core.models import AuditEntry, Membership, Person, RosterImport, VerifiedDomain
 from mamori.core.tests.base import BaseTestCase
+from mamori.drills.fiscal import current_fiscal_year
 from mamori.drills.models import Campaign, Scenario, SendingProfile
 from mamori.drills.tests.makers import make_campaign, make_scenario, make_sending_profile
 from mamori.incidents import actions as incident_actions
@@ -29,6 +32,8 @@ from mamori.incidents.models import (
 )
 from mamori.incidents.tests.makers import make_case, make_joint_member, make_joint_organization
 from mamori.learning.models import LandingPage
+from mamori.metrics import rollups
+from mamori.metrics.tests.rollup_builders import deliver, launched_campaign
 from mamori.reporting.models import Report, ReportCluster, ResponseDrill, ResponseDrillParticipant
 
 # Strings that exist only in ward A's data; none may appear in what Charlie is shown.
@@ -118,6 +123,10 @@ class SweepFixtures(BaseTestCase):
             cls.ward_a, scenarios=[cls.ward_a_scenario], profile=cls.ward_a_profile, title="ward-a-campaign"
         )
         cls.ward_a_look = LandingPage.objects.create(organization=cls.ward_a, scenario=cls.ward_a_scenario)
+        # A closed round with a report, rolled up: the metrics pages and exports are swept with ward A's figures.
+        cls.ward_a_round = launched_campaign(cls.ward_a, 2, fiscal_year=current_fiscal_year())
+        deliver(cls.ward_a_round, cls.person_a, reported_at=datetime.timedelta(minutes=5))
+        rollups.refresh_organization(cls.ward_a, current_fiscal_year())
         cls.ward_a_cluster = ReportCluster.objects.create(organization=cls.ward_a, subject="ward-a-phish")
         cls.ward_a_report = Report.objects.create(
             organization=cls.ward_a,

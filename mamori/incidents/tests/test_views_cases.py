@@ -329,7 +329,7 @@ class CasePageTests(CaseViewTestCase):
         self.case.refresh_from_db()
         self.assertTrue(self.case.is_major)
         page = self.client.get(self.case_url(self.case))
-        self.assertContains(page, "個人情報 1,000 人以上")
+        self.assertContains(page, "個人情報 1,000 件以上")
 
     def test_charlie_gets_404_for_ward_as_case(self):
         self.login(self.charlie)

@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -75,6 +76,14 @@ class MeasuresPageTests(BaseTestCase):
         self.assertContains(response, "2026年度 第1四半期")
         self.assertContains(response, "標的型メール")
         self.assertContains(response, "日付だけ・不明の事案は含めません")
+
+    @override_settings(INCIDENTS_MAJOR_RECORDS=5000, INCIDENTS_MAJOR_OUTAGE_HOURS=12)
+    def test_the_major_incident_rule_is_worded_from_the_settings(self):
+        self.login(self.csirt)
+
+        response = self.client.get(reverse("incidents:measures"), {"year": self.year})
+
+        self.assertContains(response, "個人情報 5,000 件以上または行政サービスの停止 12 時間以上")
 
     def test_the_page_costs_the_same_with_more_cases(self):
         self.login(self.csirt)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from mamori.core.scoping import current_organization, require_role
 from mamori.drills.fiscal import current_fiscal_year, fiscal_year_bounds, fiscal_year_label
-from mamori.incidents import measures
+from mamori.incidents import major, measures
 from mamori.incidents.views.access import JOINT_ROLES, VIEW_ROLES, is_joint_body, joint_cases, ward_cases
 
 EARLIEST_FISCAL_YEAR = 2000
@@ -48,5 +48,6 @@ def measures_page(request):
             "years": [(y, fiscal_year_label(y)) for y in range(current, current - 5, -1)],
             "joint": joint,
             "mttd_precisions": measures.MTTD_PRECISIONS,
+            "major_rule": major.rule(),
         },
     )

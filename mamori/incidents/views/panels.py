@@ -109,6 +109,7 @@ def ward_context(request, case: Case, *, can_edit: bool) -> dict:
         "major_reasons": major.major_reasons(
             case.personal_records_count, case.service_outage_started_at, case.service_outage_ended_at, timezone.now()
         ),
+        "major_rule": major.rule(),
     }
 
 
