@@ -23,7 +23,7 @@ import json
 import statistics
 import time
 
-from _setup import drop_database, manage, reset_database, setup_django
+from _setup import add_database_argument, drop_database, manage, reset_database, setup_django
 
 TARGET_WARD_MS = 300
 TARGET_JOINT_MS = 1000
@@ -31,11 +31,7 @@ TARGET_JOINT_MS = 1000
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/mamori_bench_dashboard",
-        help="database to create for the run (dropped first); sqlite:///path works too",
-    )
+    add_database_argument(parser, "mamori_bench_dashboard")
     parser.add_argument("--wards", type=int, default=23)
     parser.add_argument("--staff", type=int, default=10_000, help="people per ward")
     parser.add_argument("--rounds", type=int, default=4, help="drill rounds per ward in the fiscal year")

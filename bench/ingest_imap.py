@@ -24,14 +24,13 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import ROOT, add_database_argument, free_port, manage, reset_database, setup_django
+
 sys.path.insert(0, str(ROOT))
 
 TARGET_MAILS_PER_SECOND = 50
@@ -45,46 +44,14 @@ INGESTION_STEPS = ("store_originals", "process_report", "ingest_message")
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/mamori_bench_ingest_imap",
-        help="database to create for the run (dropped first); sqlite:///path works too",
-    )
+    add_database_argument(parser, "mamori_bench_ingest_imap")
     parser.add_argument("--mails", type=int, default=1_200, help="reports delivered to the mailbox")
     parser.add_argument("--staff", type=int, default=2_000, help="people in the roster")
     return parser.parse_args()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def reset_database(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        Path(parts.path).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def mamori_environment(url: str, smtp_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MAMORI_TESTING": "1",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-    }
+def smtp_settings(smtp_port: int) -> dict[str, str]:
+    return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port)}
 
 
 def start_smtp_sink(port: int) -> subprocess.Popen:
@@ -99,18 +66,9 @@ def start_smtp_sink(port: int) -> subprocess.Popen:
     return process
 
 
-def setup_django(url: str, smtp_port: int) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "mamori", "migrate", "-v", "0"],
-        check=True,
-        cwd=ROOT,
-        env=mamori_environment(url, smtp_port),
-    )
-    os.environ.update(mamori_environment(url, smtp_port))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
-    import django
-
-    django.setup()
+def prepare_django(url: str, smtp_port: int) -> None:
+    manage(url, "migrate", "-v", "0", **smtp_settings(smtp_port))
+    setup_django(url, **smtp_settings(smtp_port))
 
 
 def make_ward(staff: int, dovecot):
@@ -317,7 +275,7 @@ def main() -> None:
     sink = start_smtp_sink(smtp_port)
     dovecot = Dovecot().start()
     try:
-        setup_django(args.database_url, smtp_port)
+        prepare_django(args.database_url, smtp_port)
         dovecot.add_user(REPORT_ADDRESS, REPORT_PASSWORD)
         organization, mailbox = make_ward(args.staff, dovecot)
         mails, drills, by_recipient = report_mix(organization, args.mails)

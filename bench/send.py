@@ -19,13 +19,12 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _setup import ROOT, mamori_environment, manage, reset_database, setup_django
+from _setup import ROOT, add_database_argument, free_port, mamori_environment, manage, reset_database, setup_django
 
 SBIN = "/usr/sbin"
 TARGET_MAILS_PER_S = 1000
@@ -35,22 +34,12 @@ TARGET_RATE_ERROR = 0.02
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/mamori_bench_send",
-        help="database to create for the run (dropped first); sqlite:///path works too",
-    )
+    add_database_argument(parser, "mamori_bench_send")
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=int, default=600, help="rate limit of the second measurement (mails/min)")
     parser.add_argument("--rate-seconds", type=int, default=30, help="length of the rate-limited measurement")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def tool(name: str) -> str:

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
 
-from _setup import ROOT, libpq_url, mamori_environment, manage, reset_database, setup_django
+from _setup import ROOT, free_port, libpq_url, mamori_environment, manage, reset_database, setup_django
 
 BENCH = Path(__file__).resolve().parent
 TARGET_RATIO = 0.5
@@ -123,12 +123,6 @@ def baseline_application(environ, start_response):
 
 
 # --- setting up ---------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def ensure_wrk() -> str:
