@@ -15,6 +15,7 @@ from mamori.accounts.models import LoginFailure, User
 from mamori.core.audit import record
 from mamori.core.models import Department, Membership, Organization, Person, VerifiedDomain
 from mamori.core.models.people import PATH_SEPARATOR
+from mamori.incidents.demo import seed_demo_cases
 
 DEMO_CODE = "demo-ku"
 DEMO_NAME = "デモ区"
@@ -380,7 +381,10 @@ def prepare_demo() -> list[DemoLogin]:
     from mamori.metrics.synthetic import seed_demo_outcomes
 
     seed_demo_outcomes(ward)
-    return [
+    logins = [
         DemoLogin(username, reset_demo_login(ward, username, role, label), role, role in Membership.MFA_ROLES)
         for username, role, label in DEMO_LOGINS
     ]
+    # A few CSIRT cases opened by the demo admin.
+    seed_demo_cases(ward, User.objects.get(username=DEMO_LOGINS[0][0]))
+    return logins

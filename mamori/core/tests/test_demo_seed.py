@@ -10,6 +10,8 @@ from django.test import override_settings
 from mamori.core.demo import DEMO_CODE, DEMO_DOMAIN, DEMO_STAFF, prepare_demo, seed_demo_ward
 from mamori.core.models import AuditEntry, Department, Membership, Person
 from mamori.core.tests.base import BaseTestCase
+from mamori.incidents import measures
+from mamori.incidents.models import Case, Task
 
 
 class DemoSeedTests(BaseTestCase):
@@ -31,6 +33,24 @@ class DemoSeedTests(BaseTestCase):
         self.assertEqual(Department.objects.filter(organization=self.ward).count(), departments)
         self.assertEqual(self.ward.domains.count(), 1)
         self.assertEqual(AuditEntry.objects.filter(organization=self.ward, action="demo.seeded").count(), 1)
+
+    def test_the_csirt_finds_a_few_cases_in_every_stage_and_a_second_start_adds_none(self):
+        cases = {case.title: case for case in Case.objects.filter(organization=self.ward)}
+        self.assertEqual(len(cases), 3)
+        closed = cases["請求書を装ったメールの添付ファイルを開いた"]
+        self.assertEqual((closed.state, closed.resolution), (Case.State.CLOSED, Case.Resolution.RESOLVED))
+        # Every step of the way is a transition; the case's MTTR runs from its detection, 9 hours before.
+        self.assertEqual(closed.transitions.count(), 7)
+        self.assertGreaterEqual(
+            measures.measure(Case.objects.filter(pk=closed.pk)).total.mttr.mean.total_seconds(), 9 * 3600
+        )
+        lost = cases["参加者名簿を保存した USB メモリの紛失"]
+        self.assertTrue(lost.is_major)
+        self.assertTrue(lost.tasks.filter(kind__in=Task.LEGAL_KINDS).exists())
+
+        prepare_demo()
+
+        self.assertEqual(Case.objects.filter(organization=self.ward).count(), 3)
 
     def test_the_department_tree_is_three_levels_deep(self):
         departments = Department.objects.filter(organization=self.ward)
