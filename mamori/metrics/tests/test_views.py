@@ -5,6 +5,7 @@ import datetime
 import re
 import uuid
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
@@ -147,6 +148,10 @@ class DashboardTests(MetricsTestCase):
         # the next refresh, two polls of 2 s = 424 s, stated rounded up.
         self.assertContains(response, "集計日時 2026年6月2日 10:30（最大8分遅れ）")
         self.assertContains(response, "終了から14日以内の訓練は、ワーカーが定期的に集計し直します")
+        # In English the date is written the English way.
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = self.client.get(self.URL, {"fy": 2026})
+        self.assertContains(english, "Computed at 10:30 on June 2, 2026 (up to 8 minutes behind)")
 
     @override_settings(METRICS_REFRESH_CLOSED_DAYS=14)
     def test_rounds_closed_long_ago_are_stated_as_settled(self):
