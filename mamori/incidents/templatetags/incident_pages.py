@@ -9,6 +9,7 @@ import zoneinfo
 
 from django import template
 from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -21,7 +22,7 @@ def when_text(value: datetime.datetime | None, precision: str = "exact") -> str:
     if value is None or precision == "unknown":
         return _("不明")
     local = value.astimezone(JST)
-    day = dateformat.format(local, "Y年n月j日")
+    day = dateformat.format(local, get_format("DATE_FORMAT"))  # 「2026年12月3日」, in English "Dec. 3, 2026"
     if precision == "day":
         return _("%(day)s（時刻不明）") % {"day": day}
     if precision == "hour":

@@ -3,6 +3,7 @@
 import datetime
 
 from django.test import SimpleTestCase
+from django.utils import translation
 
 from mamori.incidents.templatetags.incident_pages import duration_text, when_text
 
@@ -18,6 +19,12 @@ class WhenTests(SimpleTestCase):
         self.assertEqual(when_text(self.moment, "day"), "2026年12月3日（時刻不明）")
         self.assertEqual(when_text(self.moment, "unknown"), "不明")
         self.assertEqual(when_text(None, "exact"), "不明")
+
+    def test_in_english_the_day_is_written_the_english_way(self):
+        with translation.override("en"):
+            self.assertEqual(when_text(self.moment, "exact"), "Dec. 3, 2026 14:37")
+            self.assertEqual(when_text(self.moment, "hour"), "Dec. 3, 2026, 14:00–14:59")
+            self.assertEqual(when_text(self.moment, "day"), "Dec. 3, 2026 (time unknown)")
 
     def test_the_day_is_the_day_in_japan(self):
         late_utc = datetime.datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # already 4 December in Tokyo
