@@ -13,17 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.models.audit import AppendOnlyError
+from mamori.reporting.models.forms import TimePrecision  # shared with the 5W1H report whose times a case copies
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
-
-
-class TimePrecision(models.TextChoices):
-    """How well a time is known: reporters often know only the hour or the day (or nothing)."""
-
-    EXACT = "exact", _("分まで分かる")
-    HOUR = "hour", _("何時ごろか分かる")
-    DAY = "day", _("日付だけ分かる")
-    UNKNOWN = "unknown", _("分からない")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -10,6 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class TimePrecision(models.TextChoices):
+    """How well a time is known: reporters often know only the hour or the day (or nothing).
+
+    Shared by the 5W1H report and the CSIRT case (``mamori.incidents``), which copies the report's times.
+    """
+
+    EXACT = "exact", _("分まで分かる")
+    HOUR = "hour", _("何時ごろか分かる")
+    DAY = "day", _("日付だけ分かる")
+    UNKNOWN = "unknown", _("分からない")
+
+
 class IncidentReport(models.Model):
     """A 5W1H report (いつ・どこで・誰が・何を・どうなった) and what the reporter has done so far.
 
@@ -18,11 +30,7 @@ class IncidentReport(models.Model):
     whether an address exists.
     """
 
-    class WhenPrecision(models.TextChoices):
-        EXACT = "exact", _("分まで分かる")
-        HOUR = "hour", _("何時ごろか分かる")
-        DAY = "day", _("日付だけ分かる")
-        UNKNOWN = "unknown", _("分からない")
+    WhenPrecision = TimePrecision
 
     class Identification(models.TextChoices):
         ROSTER_EMAIL = "roster_email", _("職場のメールアドレス（名簿で確認）")
