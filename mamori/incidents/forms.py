@@ -6,7 +6,6 @@ Times are typed in JST with how well they are known (分まで / 何時ごろ / 
 
 import datetime
 import re
-import zoneinfo
 
 from django import forms
 from django.conf import settings
@@ -17,11 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from mamori.accounts.models import User
 from mamori.core.models import Department, Membership, Organization, Person
+from mamori.drills.fiscal import JST
 from mamori.incidents import states
 from mamori.incidents.models import Case, CustodyEntry, DutyContact, Evidence, TimelineEntry, TimePrecision
 from mamori.incidents.templatetags.incident_pages import when_text
 
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 # One person a line: an employee number or an address first; anything after it (a name) is ignored, so the
 # form's own listing ("E000123 山田 太郎") reads back unchanged.
 PERSON_LINE_SEPARATORS = re.compile(r"[\s,，\t]+")

@@ -31,15 +31,13 @@ Pure functions: the actions turn the result into tasks.
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mamori.drills.fiscal import JST
 from mamori.drills.schedule import is_business_day
-
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 PPC_PEOPLE_THRESHOLD = 100
 FINAL_REPORT_DAYS = 30

@@ -5,7 +5,6 @@ append-only: the time measures (MTTD/MTTA/MTTC/MTTR) are computed from them, nev
 """
 
 import uuid
-import zoneinfo
 
 from django.conf import settings
 from django.db import models
@@ -13,9 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.models.audit import AppendOnlyError
+from mamori.drills.fiscal import JST
 from mamori.reporting.models.forms import TimePrecision  # shared with the 5W1H report whose times a case copies
-
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -5,16 +5,15 @@ Reporters often know only "around two o'clock" or "on the 3rd": a time is stored
 """
 
 import datetime
-import zoneinfo
 
 from django import template
 from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
-register = template.Library()
+from mamori.drills.fiscal import JST
 
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+register = template.Library()
 
 
 def when_text(value: datetime.datetime | None, precision: str = "exact") -> str:
